@@ -1,0 +1,45 @@
+from datetime import date
+
+from fastapi import APIRouter, HTTPException
+
+from app.deps import SessionDep
+from app.domain.plans import list_plans
+from app.domain.progress import PlanProgress, default_as_at, get_plan, progress_as_at
+from app.reports.appendix import AppendixReport, build_appendix
+
+api_router = APIRouter()
+
+
+@api_router.get("/plans")
+def read_plans(session: SessionDep) -> list[dict]:
+    return [
+        {
+            "slug": plan.slug,
+            "title": plan.title,
+            "status": plan.status,
+            "period_start": plan.period_start.isoformat(),
+            "period_end": plan.period_end.isoformat(),
+        }
+        for plan in list_plans(session=session)
+    ]
+
+
+@api_router.get("/plans/{slug}/progress")
+def read_plan_progress(slug: str, session: SessionDep, as_at: date | None = None) -> PlanProgress:
+    plan = get_plan(session=session, slug=slug)
+    if plan is None:
+        raise HTTPException(404, f"No plan with slug '{slug}'")
+    return progress_as_at(session=session, plan=plan, as_at=as_at or default_as_at(plan))
+
+
+@api_router.get("/plans/{slug}/reports/appendix")
+def read_appendix_report(
+    slug: str, session: SessionDep, as_at: date | None = None, since: date | None = None
+) -> AppendixReport:
+    plan = get_plan(session=session, slug=slug)
+    if plan is None:
+        raise HTTPException(404, f"No plan with slug '{slug}'")
+    as_at = as_at or default_as_at(plan)
+    if since is not None and since >= as_at:
+        raise HTTPException(422, "'since' must be before 'as_at'")
+    return build_appendix(session, plan, as_at, since=since)

@@ -1,0 +1,37 @@
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "development-only-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANTRACK_", extra="ignore")
+
+    environment: str = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'plantrack.db'}"
+    secret_key: str = DEVELOPMENT_SECRET
+    sqlite_busy_timeout_ms: int = 5000
+    # Days of silence after which an owner's update counts as stale.
+    stale_after_days: int = 90
+    update_deadline_working_days: int = 10
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "plantrack@plantrack.example"
+    base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def refuse_default_secret_outside_development(self) -> "Settings":
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError(
+                "PLANTRACK_SECRET_KEY must be set to a secret value outside development"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,79 @@
+"""Reading a plan with everything its pages need, in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.progress import PlanProgress, progress_as_at
+from app.domain.status import ActionStatus, statuses_as_at
+from app.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
+
+
+@dataclass
+class ThemeView:
+    theme: Theme
+    delivery_group: DeliveryGroup | None
+    statuses: list[ActionStatus]
+
+
+@dataclass
+class PlanView:
+    plan: Plan
+    board: Board | None
+    predecessor: Plan | None
+    outcomes: list[Outcome]
+    themes: list[ThemeView]
+    organisations: dict[int, Organisation]
+    people: dict[int, Person]
+    progress: PlanProgress
+    as_at: date
+
+
+def list_plans(*, session: Session) -> list[Plan]:
+    return list(session.exec(select(Plan).order_by(Plan.period_start.desc(), Plan.title)).all())
+
+
+def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
+    themes = session.exec(
+        select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
+    ).all()
+    statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
+    groups = {
+        group.id: group
+        for group in session.exec(
+            select(DeliveryGroup).where(
+                DeliveryGroup.id.in_({t.delivery_group_id for t in themes if t.delivery_group_id})
+            )
+        )
+    }
+    by_theme: dict[int, list[ActionStatus]] = {theme.id: [] for theme in themes}
+    for status in statuses:
+        by_theme[status.action.theme_id].append(status)
+    person_ids = {s.action.lead_person_id for s in statuses if s.action.lead_person_id}
+    organisation_ids = {s.action.lead_organisation_id for s in statuses}
+    return PlanView(
+        plan=plan,
+        board=session.get(Board, plan.board_id) if plan.board_id else None,
+        predecessor=session.get(Plan, plan.predecessor_id) if plan.predecessor_id else None,
+        outcomes=list(
+            session.exec(
+                select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position)
+            )
+        ),
+        themes=[
+            ThemeView(
+                theme=theme,
+                delivery_group=groups.get(theme.delivery_group_id),
+                statuses=by_theme[theme.id],
+            )
+            for theme in themes
+        ],
+        organisations={
+            o.id: o
+            for o in session.exec(select(Organisation).where(Organisation.id.in_(organisation_ids)))
+        },
+        people={p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))},
+        progress=progress_as_at(session=session, plan=plan, as_at=as_at),
+        as_at=as_at,
+    )

@@ -1,0 +1,87 @@
+"""The status of actions as at a date: the latest approved update effective on or before it."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.models import Action, ReviewState, Stage, StatusUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class ActionStatus:
+    action: Action
+    update: StatusUpdate | None
+
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.update.stage) if self.update else Stage.not_started
+
+    @property
+    def rag(self) -> str | None:
+        return self.update.rag if self.update and self.stage == Stage.in_progress else None
+
+    def is_overdue(self, as_at: date) -> bool:
+        return self.action.due_date < as_at and self.stage in OUTSTANDING_STAGES
+
+
+OUTSTANDING_STAGES = frozenset({Stage.not_started, Stage.in_progress})
+
+
+def latest_updates_as_at(
+    *, session: Session, plan_id: int, as_at: date, approved_only: bool = True
+) -> dict[int, StatusUpdate]:
+    """Each action's latest update effective on or before ``as_at``, in one query.
+
+    Among updates effective on the same day the one recorded last wins, then the higher id,
+    so several updates on one day resolve the way their authors made them.
+    """
+    conditions = [Action.plan_id == plan_id, StatusUpdate.effective_on <= as_at]
+    if approved_only:
+        conditions.append(StatusUpdate.review_state == ReviewState.approved)
+    ranked = (
+        select(
+            StatusUpdate.id.label("update_id"),
+            func.row_number()
+            .over(
+                partition_by=StatusUpdate.action_id,
+                order_by=(
+                    StatusUpdate.effective_on.desc(),
+                    StatusUpdate.recorded_at.desc(),
+                    StatusUpdate.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .join(Action, Action.id == StatusUpdate.action_id)
+        .where(*conditions)
+        .subquery()
+    )
+    rows = session.exec(
+        select(StatusUpdate)
+        .join(ranked, ranked.c.update_id == StatusUpdate.id)
+        .where(ranked.c.rank == 1)
+    ).all()
+    return {update.action_id: update for update in rows}
+
+
+def plan_actions(*, session: Session, plan_id: int) -> list[Action]:
+    return list(
+        session.exec(
+            select(Action).where(Action.plan_id == plan_id).order_by(Action.position, Action.id)
+        ).all()
+    )
+
+
+def statuses_as_at(
+    *, session: Session, plan_id: int, as_at: date, approved_only: bool = True
+) -> list[ActionStatus]:
+    """Every action of a plan with its status as at a date; two queries whatever the plan's size."""
+    latest = latest_updates_as_at(
+        session=session, plan_id=plan_id, as_at=as_at, approved_only=approved_only
+    )
+    return [
+        ActionStatus(action=action, update=latest.get(action.id))
+        for action in plan_actions(session=session, plan_id=plan_id)
+    ]

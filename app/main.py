@@ -1,0 +1,25 @@
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.api.router import api_router
+from app.config import PROJECT_ROOT
+from app.db import get_engine
+from app.web.errors import install_error_handlers
+from app.web.router import web_router
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    yield
+    get_engine().dispose()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="plantrack", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(web_router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,21 @@
+from app.reports.appendix import AppendixReport
+from app.web.templating import templates
+
+DOWNLOADS = [
+    ("pdf", "PDF (A4, for printing)"),
+    ("docx", "Word (editable)"),
+    ("xlsx", "Excel"),
+    ("csv", "CSV"),
+    ("json", "JSON (the report data)"),
+]
+
+
+def render_html(report: AppendixReport, *, for_pdf: bool = False) -> str:
+    """The report as HTML: the page, or (for_pdf) the standalone document WeasyPrint prints."""
+    template = templates.env.get_template("reports/appendix.html")
+    return template.render(
+        report=report,
+        for_pdf=for_pdf,
+        layout="reports/pdf_base.html" if for_pdf else "base.html",
+        downloads=DOWNLOADS,
+    )

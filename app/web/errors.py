@@ -1,0 +1,65 @@
+"""Readable error pages for people and JSON errors for the API: never a traceback."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.web.templating import templates
+
+TITLES = {
+    400: "There is a problem with the request",
+    403: "You do not have permission to do this",
+    404: "Page not found",
+    405: "That is not allowed here",
+    409: "Someone else changed this first",
+    422: "There is a problem with the request",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _describe(error: RequestValidationError) -> list[str]:
+    messages = []
+    for issue in error.errors():
+        where = ".".join(str(part) for part in issue["loc"] if part not in ("query", "path", "body"))
+        value = issue.get("input")
+        if issue["type"].startswith("date"):
+            messages.append(f"{where}: '{value}' is not a date in the form YYYY-MM-DD")
+        else:
+            messages.append(f"{where}: {issue['msg']}")
+    return messages
+
+
+def error_page(request: Request, status_code: int, messages: list[str]):
+    if _wants_json(request):
+        return JSONResponse({"detail": messages}, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": TITLES.get(status_code, "Something went wrong"), "messages": messages},
+        status_code=status_code,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        # A malformed query (a bad date, say) is the client's mistake: 400 with what to fix.
+        return error_page(request, 400 if not _wants_json(request) else 422, _describe(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        detail = error.detail if isinstance(error.detail, str) else str(error.detail)
+        response = error_page(request, error.status_code, [detail])
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception):
+        return error_page(
+            request, 500, ["Something went wrong on our side. The error has been logged."]
+        )

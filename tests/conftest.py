@@ -1,0 +1,128 @@
+"""Test fixtures: every test runs against SQLite and, when configured, PostgreSQL.
+
+Each backend gets a database of its own made for this run (a temporary SQLite file; a
+PostgreSQL database with a unique name, dropped afterwards), migrated with Alembic and loaded
+with the demo data once. Each test then works inside a transaction that is rolled back.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.cli import alembic_config
+from app.db import make_engine
+from app.seed import load_seed
+
+POSTGRES_URL = os.environ.get("PLANTRACK_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "CI must run the PostgreSQL leg: set PLANTRACK_TEST_POSTGRES_URL "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
+
+
+@contextmanager
+def temporary_database(backend: str, tmp_path_factory) -> Iterator[str]:
+    """A new, empty database for this run; removed afterwards."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "plantrack-test.db"
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL leg: set PLANTRACK_TEST_POSTGRES_URL to run it")
+    name = f"plantrack_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
+    config = alembic_config()
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def engine(backend, tmp_path_factory) -> Iterator[Engine]:
+    """A migrated database holding the demo data, shared by the session's tests."""
+    with temporary_database(backend, tmp_path_factory) as url:
+        migrate(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            load_seed(session)
+            session.commit()
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session whose every change is rolled back after the test (commits become savepoints)."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session):
+    from fastapi.testclient import TestClient
+
+    from app.db import get_session
+    from app.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args, **kwargs) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_statements(session):
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(connection, "before_cursor_execute", counter)
+
+    return counting

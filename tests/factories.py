@@ -1,0 +1,72 @@
+"""Small explicit builders for test data: make_x(session, **overrides)."""
+
+import itertools
+from datetime import UTC, date, datetime, time
+
+from sqlmodel import Session
+
+from app.models import Action, Organisation, Plan, StatusUpdate, Theme
+
+_sequence = itertools.count(1)
+
+
+def make_plan(session: Session, **overrides) -> Plan:
+    n = next(_sequence)
+    values = dict(
+        slug=f"test-plan-{n}",
+        title=f"Test plan {n}",
+        short_title=f"Test {n}",
+        period_start=date(2020, 4, 1),
+        period_end=date(2023, 3, 31),
+        status="active",
+    ) | overrides
+    plan = Plan(**values)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def make_theme(session: Session, plan: Plan, **overrides) -> Theme:
+    n = next(_sequence)
+    theme = Theme(**(dict(plan_id=plan.id, position=n, title=f"Theme {n}") | overrides))
+    session.add(theme)
+    session.flush()
+    return theme
+
+
+def make_organisation(session: Session, **overrides) -> Organisation:
+    n = next(_sequence)
+    organisation = Organisation(**(dict(short_name=f"ORG{n}", name=f"Organisation {n}") | overrides))
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def make_action(session: Session, plan: Plan, theme: Theme, **overrides) -> Action:
+    n = next(_sequence)
+    values = dict(
+        plan_id=plan.id,
+        theme_id=theme.id,
+        ref=f"A{n}",
+        position=n,
+        title=f"Action {n}",
+        due_date=date(2021, 3, 31),
+    ) | overrides
+    action = Action(**values)
+    session.add(action)
+    session.flush()
+    return action
+
+
+def make_update(session: Session, action: Action, **overrides) -> StatusUpdate:
+    effective = overrides.pop("effective_on", date(2020, 6, 30))
+    values = dict(
+        action_id=action.id,
+        effective_on=effective,
+        recorded_at=datetime.combine(effective, time(12), tzinfo=UTC),
+        stage="in_progress",
+    ) | overrides
+    update = StatusUpdate(**values)
+    session.add(update)
+    session.flush()
+    return update

@@ -1,0 +1,80 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def plantrack(engine):
+    """Run the real `plantrack` command against the test database."""
+    environment = os.environ | {
+        "PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)
+    }
+
+    def run(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *arguments],
+            capture_output=True, text=True, env=environment, timeout=120,
+        )
+
+    return run
+
+
+def test_progress_json_for_the_demo_framework(plantrack):
+    result = plantrack(
+        "progress", "--plan", "reducing-offending-2015-18", "--as-at", "2018-03-31", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    progress = json.loads(result.stdout)
+    assert progress["scheduled"] == 53
+    assert progress["complete"] == 42
+    assert progress["in_progress"] == 11
+    assert progress["not_started"] == 0
+    assert progress["overdue"] == 0
+    assert progress["percent_complete"] == 79
+    assert progress["total"] == 53
+    assert len(progress["by_theme"]) == 3
+    assert sum(theme["complete"] for theme in progress["by_theme"]) == 42
+
+
+def test_progress_as_text_prints_the_headline(plantrack):
+    result = plantrack("progress", "--plan", "reducing-offending-2015-18", "--as-at", "2018-03-31")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Of the 53 actions scheduled for delivery by 31 March 2018")
+
+
+@pytest.mark.parametrize(
+    "arguments, code, message",
+    [
+        (["--plan", "no-such-plan", "--as-at", "2018-03-31"], 2, "no plan with slug 'no-such-plan'"),
+        (["--plan", "reducing-offending-2015-18", "--as-at", "31/03/2018"], 2,
+         "'31/03/2018' is not a date in the form YYYY-MM-DD"),
+        (["--plan", "reducing-offending-2015-18", "--as-at", "2018-02-30"], 2,
+         "'2018-02-30' is not a date"),
+    ],
+    ids=["unknown plan", "UK-style date", "impossible date"],
+)
+def test_bad_input_gets_a_clear_error_not_a_traceback(plantrack, arguments, code, message):
+    result = plantrack("progress", *arguments)
+    assert result.returncode == code
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_seed_is_idempotent(plantrack):
+    result = plantrack("seed")
+    assert result.returncode == 0, result.stderr
+    assert "nothing to do" in result.stdout
+
+
+def test_a_database_without_tables_gets_told_to_upgrade(tmp_path):
+    environment = os.environ | {"PLANTRACK_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "progress", "--plan", "x"],
+        capture_output=True, text=True, env=environment, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "run `plantrack db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr

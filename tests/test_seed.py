@@ -1,0 +1,62 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from app.models import Action, Plan, StatusUpdate, User
+from app.seed import SEED_DIRECTORY, SeedError, load_seed
+
+
+def test_loading_the_seed_again_creates_nothing(session):
+    before = session.exec(select(func.count()).select_from(StatusUpdate)).one()
+    assert load_seed(session) == {}
+    assert session.exec(select(func.count()).select_from(StatusUpdate)).one() == before
+
+
+def test_the_demo_has_its_four_plans_and_users(session):
+    slugs = set(session.exec(select(Plan.slug)))
+    assert {
+        "reducing-offending-2015-18", "reduced-offending-2018-21", "managing-offenders-2018-21",
+        "police-and-crime-plan-2021-24",
+    } <= slugs
+    roles = [user.role for user in session.exec(select(User))]
+    assert roles.count("admin") >= 1 and roles.count("viewer") >= 1 and roles.count("editor") >= 4
+
+
+def test_carried_forward_actions_link_to_their_originals(session):
+    refresh = session.exec(select(Plan).where(Plan.slug == "reduced-offending-2018-21")).one()
+    carried = session.exec(
+        select(Action).where(Action.plan_id == refresh.id, Action.carried_forward_from_id != None)  # noqa: E711
+    ).all()
+    assert len(carried) == 11
+    for action in carried:
+        original = session.get(Action, action.carried_forward_from_id)
+        assert original.ref == action.ref
+        assert session.get(Plan, original.plan_id).slug == "reducing-offending-2015-18"
+
+
+@pytest.fixture
+def broken_seed(tmp_path) -> Path:
+    copy = tmp_path / "seed_data"
+    shutil.copytree(SEED_DIRECTORY, copy)
+    return copy
+
+
+def test_a_bad_seed_file_is_refused_with_its_place_and_nothing_is_written(session, broken_seed):
+    plan_file = broken_seed / "plans" / "reduced-offending-2018-21.yaml"
+    plan_file.write_text(plan_file.read_text().replace("slug: reduced-offending-2018-21",
+                                                       "slug: a-new-plan", 1)
+                         .replace("due: ", "due: Q5 2018/19 #", 1))
+    before = session.exec(select(func.count()).select_from(Plan)).one()
+    with pytest.raises(SeedError, match="Q5 2018/19"):
+        load_seed(session, broken_seed)
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(Plan)).one() == before
+
+
+def test_an_unknown_key_in_a_seed_file_is_an_error(session, broken_seed):
+    users = broken_seed / "users.yaml"
+    users.write_text(users.read_text().replace("role:", "rôle:", 1))
+    with pytest.raises(SeedError, match="users"):
+        load_seed(session, broken_seed)
