@@ -22,6 +22,19 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "plantrack@plantrack.example"
     base_url: str = "http://127.0.0.1:8000"
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # None: Secure cookies everywhere but development (served over plain http on a laptop).
+    cookie_secure: bool | None = None
+    sign_in_window_minutes: int = 15
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 20
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.environment != "development"
 
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":

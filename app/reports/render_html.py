@@ -10,7 +10,7 @@ DOWNLOADS = [
 ]
 
 
-def render_html(report: AppendixReport, *, for_pdf: bool = False) -> str:
+def render_html(report: AppendixReport, *, for_pdf: bool = False, request=None) -> str:
     """The report as HTML: the page, or (for_pdf) the standalone document WeasyPrint prints."""
     template = templates.env.get_template("reports/appendix.html")
     return template.render(
@@ -18,4 +18,5 @@ def render_html(report: AppendixReport, *, for_pdf: bool = False) -> str:
         for_pdf=for_pdf,
         layout="reports/pdf_base.html" if for_pdf else "base.html",
         downloads=DOWNLOADS,
+        request=request,
     )

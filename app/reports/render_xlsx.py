@@ -47,8 +47,16 @@ ACTION_WIDTHS = {
     "Carried forward from": 30,
     "Carried forward to": 30,
 }
-WRAPPED = {"Theme", "Action", "Lead organisation", "Lead role", "Latest commentary",
-           "Corrective action", "Carried forward from", "Carried forward to"}
+WRAPPED = {
+    "Theme",
+    "Action",
+    "Lead organisation",
+    "Lead role",
+    "Latest commentary",
+    "Corrective action",
+    "Carried forward from",
+    "Carried forward to",
+}
 
 # The CSV's columns; here the dates are real dates, shown the UK way, so "(ISO)" would mislead.
 ACTION_HEADINGS = [heading.replace(" (ISO)", "") for heading in ACTION_COLUMNS]

@@ -29,3 +29,7 @@ templates.env.filters["rag_letter"] = lambda rag: RAG_LETTERS.get(rag, "-")
 templates.env.filters["stage_tag_class"] = lambda stage: STAGE_TAG_CLASSES.get(stage, "")
 templates.env.filters["due_text"] = due_text
 templates.env.globals["today"] = date.today
+
+from app.web.markdown import render_markdown  # noqa: E402
+
+templates.env.filters["markdown"] = render_markdown

@@ -1,0 +1,76 @@
+"""The audit trail: one append-only event for every change, with who, when, what, before, after."""
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, User
+
+
+def _json(value) -> str | None:
+    if value is None:
+        return None
+
+    def default(item):
+        if isinstance(item, (date, datetime)):
+            return item.isoformat()
+        return str(item)
+
+    return json.dumps(value, default=default, sort_keys=True)
+
+
+def record_event(
+    session: Session,
+    *,
+    user: User | None,
+    verb: str,
+    entity_type: str,
+    entity_id: int | None,
+    summary: str,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        occurred_at=datetime.now(UTC),
+        user_id=user.id if user else None,
+        actor=actor or (user.email if user else "system"),
+        verb=verb,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        summary=summary[:500],
+        before_json=_json(before),
+        after_json=_json(after),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def read_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    verb: str | None = None,
+    entity_type: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor.contains(actor.strip().lower()))
+    if verb:
+        query = query.where(AuditEvent.verb == verb)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if since:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(since, datetime.min.time(), UTC))
+    if until:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(until, datetime.max.time(), UTC))
+    return list(
+        session.exec(query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+                     .offset(offset).limit(limit))
+    )

@@ -1,0 +1,236 @@
+"""The reporting cycle: a board's meeting sets when updates are due, who has updated, who has not.
+
+An action needs an update for a meeting when it is outstanding (not complete, carried forward
+or withdrawn) and nothing has been recorded for it since the board's previous meeting. An
+update is stale when the latest one is older than the stale period at the deadline.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.domain.status import ActionStatus, statuses_as_at
+from app.models import (
+    Action,
+    Board,
+    DeliveryGroup,
+    Meeting,
+    Organisation,
+    Person,
+    Plan,
+    Stage,
+    StatusUpdate,
+    Theme,
+    User,
+)
+
+DONE_STAGES = frozenset({Stage.complete, Stage.carried_forward, Stage.withdrawn})
+
+
+def working_days_before(day: date, working_days: int) -> date:
+    """The date ``working_days`` Monday-to-Friday days before ``day`` (bank holidays aside)."""
+    current = day
+    remaining = working_days
+    while remaining:
+        current -= timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def update_deadline(meeting: Meeting) -> date:
+    return meeting.update_deadline or working_days_before(
+        meeting.held_on, get_settings().update_deadline_working_days
+    )
+
+
+@dataclass
+class Cycle:
+    meeting: Meeting
+    board: Board
+    previous: Meeting | None
+    deadline: date
+
+    @property
+    def opens(self) -> date:
+        """Updates recorded after the previous meeting count towards this one."""
+        return self.previous.held_on if self.previous else date.min
+
+
+def board_meetings(session: Session, *, board_id: int) -> list[Meeting]:
+    return list(
+        session.exec(select(Meeting).where(Meeting.board_id == board_id).order_by(Meeting.held_on))
+    )
+
+
+def cycle_for_meeting(session: Session, *, meeting: Meeting) -> Cycle:
+    previous = session.exec(
+        select(Meeting)
+        .where(Meeting.board_id == meeting.board_id, Meeting.held_on < meeting.held_on)
+        .order_by(Meeting.held_on.desc())
+        .limit(1)
+    ).first()
+    return Cycle(
+        meeting=meeting,
+        board=session.get(Board, meeting.board_id),
+        previous=previous,
+        deadline=update_deadline(meeting),
+    )
+
+
+def next_meeting(session: Session, *, board_id: int, today: date) -> Meeting | None:
+    """The board's next meeting on or after today, else its most recent one."""
+    upcoming = session.exec(
+        select(Meeting)
+        .where(Meeting.board_id == board_id, Meeting.held_on >= today)
+        .order_by(Meeting.held_on)
+        .limit(1)
+    ).first()
+    if upcoming:
+        return upcoming
+    return session.exec(
+        select(Meeting).where(Meeting.board_id == board_id).order_by(Meeting.held_on.desc()).limit(1)
+    ).first()
+
+
+@dataclass
+class ActionCycleState:
+    status: ActionStatus
+    last_recorded: datetime | None
+    needs_update: bool
+    stale: bool
+    overdue: bool
+
+
+def _last_recorded(session: Session, action_ids: list[int], until: datetime) -> dict[int, datetime]:
+    if not action_ids:
+        return {}
+    rows = session.exec(
+        select(StatusUpdate.action_id, func.max(StatusUpdate.recorded_at))
+        .where(StatusUpdate.action_id.in_(action_ids), StatusUpdate.recorded_at <= until)
+        .group_by(StatusUpdate.action_id)
+    ).all()
+    return {action_id: moment for action_id, moment in rows}
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cycle_states(
+    session: Session, *, plan: Plan, cycle: Cycle, action_ids: set[int] | None = None
+) -> list[ActionCycleState]:
+    """Each action's standing for the meeting: updated, missing, stale; constant queries."""
+    as_at = cycle.deadline
+    statuses = [
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=as_at, approved_only=False)
+        if action_ids is None or s.action.id in action_ids
+    ]
+    deadline_end = datetime.combine(cycle.deadline, time.max, UTC)
+    opens = datetime.combine(cycle.opens, time.max, UTC) if cycle.previous else None
+    last = _last_recorded(session, [s.action.id for s in statuses], deadline_end)
+    stale_before = deadline_end - timedelta(days=get_settings().stale_after_days)
+    states = []
+    for status in statuses:
+        recorded = _aware(last.get(status.action.id))
+        outstanding = status.stage not in DONE_STAGES
+        updated_in_cycle = recorded is not None and (opens is None or recorded > opens)
+        states.append(
+            ActionCycleState(
+                status=status,
+                last_recorded=recorded,
+                needs_update=outstanding and not updated_in_cycle,
+                stale=outstanding and (recorded is None or recorded < stale_before),
+                overdue=status.is_overdue(as_at),
+            )
+        )
+    return states
+
+
+@dataclass
+class CompletionRow:
+    label: str
+    kind: str  # "owner" or "delivery group"
+    outstanding: int = 0
+    updated: int = 0
+    missing: int = 0
+    stale: int = 0
+    users: list[User] = field(default_factory=list)
+
+
+def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[CompletionRow], list[CompletionRow]]:
+    """For the coming meeting: per owner and per delivery group, updated / missing / stale."""
+    states = cycle_states(session, plan=plan, cycle=cycle)
+    themes = {t.id: t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
+    groups = {
+        g.id: g
+        for g in session.exec(
+            select(DeliveryGroup).where(
+                DeliveryGroup.id.in_({t.delivery_group_id for t in themes.values()} - {None})
+            )
+        )
+    }
+    person_ids = {s.status.action.lead_person_id for s in states} - {None}
+    person_ids |= {g.lead_person_id for g in groups.values()} - {None}
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))}
+    organisations = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(Organisation.id.in_({p.organisation_id for p in people.values()}))
+        )
+    }
+    users_by_person: dict[int, list[User]] = {}
+    for user in session.exec(
+        select(User).where(User.person_id.in_(person_ids), User.is_active == True)  # noqa: E712
+    ):
+        users_by_person.setdefault(user.person_id, []).append(user)
+
+    def person_label(person_id: int | None) -> str:
+        if person_id is None or person_id not in people:
+            return "No lead named"
+        person = people[person_id]
+        return f"{person.role}, {organisations[person.organisation_id].short_name}"
+
+    owners: dict[int | None, CompletionRow] = {}
+    by_group: dict[int | None, CompletionRow] = {}
+    for state in states:
+        action = state.status.action
+        if state.status.stage in DONE_STAGES:
+            continue
+        owner = owners.setdefault(
+            action.lead_person_id,
+            CompletionRow(label=person_label(action.lead_person_id), kind="owner",
+                          users=users_by_person.get(action.lead_person_id, [])),
+        )
+        group_id = themes[action.theme_id].delivery_group_id
+        group = by_group.setdefault(
+            group_id,
+            CompletionRow(
+                label=groups[group_id].name if group_id in groups else "No delivery group",
+                kind="delivery group",
+                users=users_by_person.get(groups[group_id].lead_person_id, []) if group_id in groups else [],
+            ),
+        )
+        for row in (owner, group):
+            row.outstanding += 1
+            row.updated += 0 if state.needs_update else 1
+            row.missing += 1 if state.needs_update else 0
+            row.stale += 1 if state.stale else 0
+    order = lambda row: (-row.missing, row.label)  # noqa: E731
+    return sorted(owners.values(), key=order), sorted(by_group.values(), key=order)
+
+
+def plans_of_board(session: Session, *, board_id: int) -> list[Plan]:
+    return list(session.exec(select(Plan).where(Plan.board_id == board_id, Plan.status == "active")))
+
+
+def actions_led_by(session: Session, *, action_ids: set[int]) -> list[Action]:
+    if not action_ids:
+        return []
+    return list(session.exec(select(Action).where(Action.id.in_(action_ids))))

@@ -1,0 +1,518 @@
+"""Refreshing a plan: its successor, new themes, and the outstanding actions carried forward.
+
+``plan_refresh`` works out everything that would happen and writes nothing; ``apply_refresh``
+writes that preview in the caller's transaction. Every problem with the request is found by
+``plan_refresh`` and raised as one ``RefreshError`` before anything is written.
+
+An action is outstanding when its latest approved status as at the refresh date is not
+complete, withdrawn or carried forward. A carried-forward copy keeps the original's ref, title,
+description, lead, partners, start and due date; the history stays with the original, which gets
+a "carried forward" update effective on the refresh date. Re-running a refresh is safe: an
+action already carried into the successor is not copied again.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.domain.rag import RAG_LABELS, STAGE_LABELS
+from app.domain.status import statuses_as_at
+from app.models import (
+    Action,
+    ActionPartner,
+    AuditEvent,
+    DeliveryGroup,
+    Plan,
+    PlanStatus,
+    ReviewState,
+    Stage,
+    StatusUpdate,
+    Theme,
+    User,
+)
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NOT_CARRIED = frozenset({Stage.complete, Stage.withdrawn, Stage.carried_forward})
+
+
+class RefreshError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewTheme:
+    title: str
+    delivery_group: str | None = None
+
+
+@dataclass(frozen=True)
+class ThemeIn:
+    """A theme of the successor as the preview sees it: new, or already in a reused successor."""
+
+    title: str
+    delivery_group_id: int | None
+    delivery_group: str | None
+    existing_id: int | None
+
+
+@dataclass(frozen=True)
+class CarriedAction:
+    original_id: int
+    ref: str
+    title: str
+    old_theme: str
+    new_theme: str
+    stage: Stage
+    rag: str | None
+    commentary: str
+    corrective_action: str
+
+
+@dataclass(frozen=True)
+class LeftAction:
+    original_id: int
+    ref: str
+    title: str
+    old_theme: str
+    stage: Stage
+    reason: str
+
+
+@dataclass
+class RefreshPreview:
+    source_id: int
+    source_slug: str
+    source_short_title: str
+    new_slug: str
+    title: str
+    short_title: str
+    period_start: date
+    period_end: date
+    refresh_date: date
+    existing_plan_id: int | None
+    themes: list[ThemeIn]
+    theme_mapping: dict[str, str | None]
+    carried: list[CarriedAction] = field(default_factory=list)
+    left_behind: list[LeftAction] = field(default_factory=list)
+    already_carried: list[str] = field(default_factory=list)
+    user_id: int | None = None
+
+    @property
+    def creates_plan(self) -> bool:
+        return self.existing_plan_id is None
+
+    @property
+    def changes_nothing(self) -> bool:
+        return (
+            not self.creates_plan
+            and not self.carried
+            and all(theme.existing_id is not None for theme in self.themes)
+        )
+
+    def describe(self) -> list[str]:
+        """The preview as lines of text, for the command line."""
+        target = "a new plan" if self.creates_plan else "its existing successor"
+        lines = [
+            f"Refresh {self.source_slug} into {self.new_slug} ({target}), "
+            f"effective {self.refresh_date.isoformat()}",
+            f"  {self.title} ({self.short_title}), "
+            f"{self.period_start.isoformat()} to {self.period_end.isoformat()}",
+            "Themes:",
+        ]
+        for position, theme in enumerate(self.themes, start=1):
+            group = f" - {theme.delivery_group}" if theme.delivery_group else ""
+            state = "exists" if theme.existing_id else "new"
+            lines.append(f"  {position}. {theme.title}{group} ({state})")
+        lines.append("Theme mapping:")
+        for old, new in self.theme_mapping.items():
+            lines.append(f"  {old} -> {new if new else '(retired)'}")
+        lines.append(f"Carried forward ({len(self.carried)}):")
+        for action in self.carried:
+            status = STAGE_LABELS[action.stage]
+            if action.rag:
+                status += f", {RAG_LABELS[action.rag]}"
+            lines.append(f"  {action.ref}: {action.title} [{action.new_theme}] ({status})")
+        if self.left_behind:
+            lines.append(f"Left behind ({len(self.left_behind)}):")
+            for action in self.left_behind:
+                lines.append(f"  {action.ref}: {action.title} ({action.reason})")
+        if self.already_carried:
+            lines.append(
+                f"Already carried forward, not copied again ({len(self.already_carried)}): "
+                + ", ".join(self.already_carried)
+            )
+        return lines
+
+
+def _clean(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def plan_refresh(
+    session: Session,
+    *,
+    source: Plan,
+    new_slug: str,
+    title: str,
+    short_title: str,
+    period_start: date,
+    period_end: date,
+    themes: list[NewTheme | str],
+    theme_mapping: dict[str, str | None],
+    action_overrides: dict[str, str | None] | None = None,
+    refresh_date: date,
+    user: User | None = None,
+) -> RefreshPreview:
+    """What refreshing ``source`` would do; raises RefreshError and writes nothing."""
+    action_overrides = dict(action_overrides or {})
+    new_slug = new_slug.strip()
+    title, short_title = _clean(title), _clean(short_title)
+    if not SLUG.match(new_slug) or len(new_slug) > 100:
+        raise RefreshError(
+            f"'{new_slug}' is not a slug: use lower-case letters, digits and single hyphens"
+        )
+    if new_slug == source.slug:
+        raise RefreshError("the new plan needs a slug of its own, not the source plan's")
+    if not title or len(title) > 300:
+        raise RefreshError("the new plan needs a title of at most 300 characters")
+    if not short_title or len(short_title) > 120:
+        raise RefreshError("the new plan needs a short title of at most 120 characters")
+    if period_end < period_start:
+        raise RefreshError(
+            f"the period ends ({period_end.isoformat()}) before it starts "
+            f"({period_start.isoformat()})"
+        )
+    if refresh_date < source.period_start:
+        raise RefreshError(
+            f"the refresh date {refresh_date.isoformat()} is before {source.slug} starts "
+            f"({source.period_start.isoformat()})"
+        )
+
+    existing = session.exec(select(Plan).where(Plan.slug == new_slug)).first()
+    if existing is not None and existing.predecessor_id != source.id:
+        raise RefreshError(
+            f"a plan with slug '{new_slug}' already exists and is not the successor of "
+            f"{source.slug}: choose another slug"
+        )
+
+    new_themes = [NewTheme(theme) if isinstance(theme, str) else theme for theme in themes]
+    theme_titles = [_clean(theme.title) for theme in new_themes]
+    if not theme_titles:
+        raise RefreshError("the new plan needs at least one theme")
+    for theme_title in theme_titles:
+        if not theme_title or len(theme_title) > 300:
+            raise RefreshError("every theme needs a title of at most 300 characters")
+    duplicates = sorted({t for t in theme_titles if theme_titles.count(t) > 1})
+    if duplicates:
+        raise RefreshError(f"theme '{duplicates[0]}' is listed twice")
+
+    group_names = {theme.delivery_group for theme in new_themes if theme.delivery_group}
+    groups = {
+        group.name: group
+        for group in session.exec(select(DeliveryGroup).where(DeliveryGroup.name.in_(group_names)))
+    }
+    for name in sorted(group_names - groups.keys()):
+        known = ", ".join(session.exec(select(DeliveryGroup.name).order_by(DeliveryGroup.name)))
+        raise RefreshError(f"unknown delivery group '{name}' (known: {known or 'none'})")
+
+    existing_themes: dict[str, Theme] = {}
+    if existing is not None:
+        existing_themes = {
+            theme.title: theme
+            for theme in session.exec(select(Theme).where(Theme.plan_id == existing.id))
+        }
+    preview_themes = [
+        ThemeIn(
+            title=theme_title,
+            delivery_group_id=groups[theme.delivery_group].id if theme.delivery_group else None,
+            delivery_group=theme.delivery_group,
+            existing_id=existing_themes[theme_title].id if theme_title in existing_themes else None,
+        )
+        for theme, theme_title in zip(new_themes, theme_titles, strict=True)
+    ]
+
+    old_themes = {
+        theme.id: theme
+        for theme in session.exec(select(Theme).where(Theme.plan_id == source.id))
+    }
+    old_titles = {theme.title for theme in old_themes.values()}
+    mapping: dict[str, str | None] = {}
+    for old, new in theme_mapping.items():
+        old, new = _clean(old), (_clean(new) if new else None)
+        if old not in old_titles:
+            raise RefreshError(
+                f"the mapping names theme '{old}', which {source.slug} does not have "
+                f"(its themes: {', '.join(sorted(old_titles))})"
+            )
+        if new is not None and new not in theme_titles:
+            raise RefreshError(
+                f"theme '{old}' is mapped to '{new}', which is not one of the new themes "
+                f"({', '.join(theme_titles)})"
+            )
+        mapping[old] = new
+
+    statuses = statuses_as_at(session=session, plan_id=source.id, as_at=refresh_date)
+    by_ref = {status.action.ref: status for status in statuses}
+    overrides: dict[str, str | None] = {}
+    for ref, new in action_overrides.items():
+        ref, new = ref.strip(), (_clean(new) if new else None)
+        if ref not in by_ref:
+            raise RefreshError(f"{source.slug} has no action '{ref}'")
+        if by_ref[ref].stage in NOT_CARRIED:
+            raise RefreshError(
+                f"action {ref} is {STAGE_LABELS[by_ref[ref].stage].lower()} as at "
+                f"{refresh_date.isoformat()}, so it is not carried forward"
+            )
+        if new is not None and new not in theme_titles:
+            raise RefreshError(
+                f"action {ref} is sent to '{new}', which is not one of the new themes "
+                f"({', '.join(theme_titles)})"
+            )
+        overrides[ref] = new
+
+    outstanding = [status for status in statuses if status.stage not in NOT_CARRIED]
+    unmapped: dict[str, list[str]] = {}
+    for status in outstanding:
+        old_title = old_themes[status.action.theme_id].title
+        if status.action.ref not in overrides and old_title not in mapping:
+            unmapped.setdefault(old_title, []).append(status.action.ref)
+    if unmapped:
+        old_title, refs = next(iter(unmapped.items()))
+        raise RefreshError(
+            f"theme '{old_title}' has outstanding actions ({', '.join(refs)}): map it to a new "
+            "theme or retire it"
+        )
+
+    carried_into: set[int] = set()
+    taken_refs: set[str] = set()
+    if existing is not None:
+        for original_id, ref in session.exec(
+            select(Action.carried_forward_from_id, Action.ref).where(
+                Action.plan_id == existing.id
+            )
+        ):
+            taken_refs.add(ref)
+            if original_id is not None:
+                carried_into.add(original_id)
+
+    later = _updated_after(session, [s.action.id for s in outstanding], refresh_date)
+    preview = RefreshPreview(
+        source_id=source.id,
+        source_slug=source.slug,
+        source_short_title=source.short_title,
+        new_slug=new_slug,
+        title=title,
+        short_title=short_title,
+        period_start=period_start,
+        period_end=period_end,
+        refresh_date=refresh_date,
+        existing_plan_id=existing.id if existing else None,
+        themes=preview_themes,
+        theme_mapping=mapping,
+        user_id=user.id if user else None,
+    )
+    for status in outstanding:
+        action = status.action
+        old_title = old_themes[action.theme_id].title
+        if action.id in carried_into:
+            preview.already_carried.append(action.ref)
+            continue
+        new_title = overrides[action.ref] if action.ref in overrides else mapping[old_title]
+        if new_title is None:
+            reason = "left out" if action.ref in overrides else f"theme '{old_title}' retired"
+            preview.left_behind.append(
+                LeftAction(action.id, action.ref, action.title, old_title, status.stage, reason)
+            )
+            continue
+        if action.ref in taken_refs:
+            raise RefreshError(
+                f"{new_slug} already has an action {action.ref} that was not carried forward "
+                f"from {source.slug}"
+            )
+        if action.id in later:
+            raise RefreshError(
+                f"action {action.ref} has an update effective {later[action.id].isoformat()}, "
+                f"after the refresh date {refresh_date.isoformat()}: choose a later refresh date"
+            )
+        update = status.update
+        preview.carried.append(
+            CarriedAction(
+                original_id=action.id,
+                ref=action.ref,
+                title=action.title,
+                old_theme=old_title,
+                new_theme=new_title,
+                stage=status.stage,
+                rag=status.rag,
+                commentary=update.commentary if update else "",
+                corrective_action=update.corrective_action if update and status.rag else "",
+            )
+        )
+    theme_order = {theme_title: position for position, theme_title in enumerate(theme_titles)}
+    position_of = {status.action.id: (status.action.position, status.action.id) for status in statuses}
+    preview.carried.sort(key=lambda a: (theme_order[a.new_theme], position_of[a.original_id]))
+    return preview
+
+
+def _updated_after(session: Session, action_ids: list[int], when: date) -> dict[int, date]:
+    if not action_ids:
+        return {}
+    rows = session.exec(
+        select(StatusUpdate.action_id, func.max(StatusUpdate.effective_on))
+        .where(StatusUpdate.action_id.in_(action_ids), StatusUpdate.effective_on > when)
+        .group_by(StatusUpdate.action_id)
+    )
+    return dict(rows.all())
+
+
+def apply_refresh(session: Session, preview: RefreshPreview) -> Plan:
+    """Write the preview in the caller's transaction (flushed, not committed); all or nothing."""
+    with session.begin_nested():
+        return _apply(session, preview)
+
+
+def _apply(session: Session, preview: RefreshPreview) -> Plan:
+    source = session.get(Plan, preview.source_id)
+    if source is None:
+        raise RefreshError(f"plan {preview.source_slug} no longer exists")
+    now = datetime.now(UTC)
+    if preview.existing_plan_id is None:
+        if session.exec(select(Plan.id).where(Plan.slug == preview.new_slug)).first():
+            raise RefreshError(f"a plan with slug '{preview.new_slug}' was created meanwhile")
+        plan = Plan(
+            slug=preview.new_slug,
+            title=preview.title,
+            short_title=preview.short_title,
+            period_start=preview.period_start,
+            period_end=preview.period_end,
+            board_id=source.board_id,
+            status=PlanStatus.active,
+            rag_scheme=source.rag_scheme,
+            requires_approval=source.requires_approval,
+            launched_on=preview.refresh_date,
+            predecessor_id=source.id,
+        )
+        session.add(plan)
+        session.flush()
+    else:
+        plan = session.get(Plan, preview.existing_plan_id)
+
+    themes: dict[str, Theme] = {
+        theme.title: theme for theme in session.exec(select(Theme).where(Theme.plan_id == plan.id))
+    }
+    next_position = max((theme.position for theme in themes.values()), default=0) + 1
+    for theme_in in preview.themes:
+        if theme_in.title in themes:
+            continue
+        theme = Theme(
+            plan_id=plan.id,
+            position=next_position,
+            title=theme_in.title,
+            delivery_group_id=theme_in.delivery_group_id,
+        )
+        next_position += 1
+        session.add(theme)
+        themes[theme_in.title] = theme
+    session.flush()
+
+    already = set(
+        session.exec(
+            select(Action.carried_forward_from_id).where(
+                Action.plan_id == plan.id, Action.carried_forward_from_id.is_not(None)
+            )
+        )
+    )
+    carried = [item for item in preview.carried if item.original_id not in already]
+    originals = {
+        action.id: action
+        for action in session.exec(
+            select(Action).where(Action.id.in_([item.original_id for item in carried]))
+        )
+    }
+    partners: dict[int, list[int]] = {}
+    for action_id, organisation_id in session.exec(
+        select(ActionPartner.action_id, ActionPartner.organisation_id).where(
+            ActionPartner.action_id.in_(originals.keys())
+        )
+    ):
+        partners.setdefault(action_id, []).append(organisation_id)
+    position = (
+        session.exec(select(func.max(Action.position)).where(Action.plan_id == plan.id)).one()
+        or 0
+    )
+    copies: list[tuple[CarriedAction, Action, Action]] = []
+    for item in carried:
+        original = originals[item.original_id]
+        position += 1
+        copy = Action(
+            plan_id=plan.id,
+            theme_id=themes[item.new_theme].id,
+            ref=original.ref,
+            position=position,
+            title=original.title,
+            description=original.description,
+            lead_organisation_id=original.lead_organisation_id,
+            lead_person_id=original.lead_person_id,
+            start_date=original.start_date,
+            due_date=original.due_date,
+            due_label=original.due_label,
+            carried_forward_from_id=original.id,
+            provenance=original.provenance,
+            version=2,  # one update, below
+        )
+        session.add(copy)
+        copies.append((item, original, copy))
+    session.flush()
+
+    for item, original, copy in copies:
+        for organisation_id in partners.get(original.id, []):
+            session.add(ActionPartner(action_id=copy.id, organisation_id=organisation_id))
+        carried_from = f"Carried forward from {preview.source_short_title} ({original.ref})."
+        session.add(
+            StatusUpdate(
+                action_id=copy.id,
+                recorded_by_id=preview.user_id,
+                recorded_at=now,
+                effective_on=preview.refresh_date,
+                stage=item.stage,
+                rag=item.rag,
+                commentary=f"{carried_from} {item.commentary}".strip(),
+                corrective_action=item.corrective_action,
+                review_state=ReviewState.approved,
+            )
+        )
+        session.add(
+            StatusUpdate(
+                action_id=original.id,
+                recorded_by_id=preview.user_id,
+                recorded_at=now,
+                effective_on=preview.refresh_date,
+                stage=Stage.carried_forward,
+                commentary=f"Carried forward to {plan.short_title} ({copy.ref}).",
+                review_state=ReviewState.approved,
+            )
+        )
+        original.version += 1
+        session.add(original)
+
+    if copies or preview.creates_plan:
+        actor = session.get(User, preview.user_id) if preview.user_id else None
+        session.add(
+            AuditEvent(
+                occurred_at=now,
+                user_id=preview.user_id,
+                actor=actor.email if actor else "plantrack command",
+                verb="refresh",
+                entity_type="plan",
+                entity_id=plan.id,
+                summary=(
+                    f"Refreshed {preview.source_slug} into {plan.slug}: "
+                    f"{len(copies)} actions carried forward"
+                )[:500],
+            )
+        )
+    session.flush()
+    return plan

@@ -1,0 +1,215 @@
+"""Recording status updates: validation, the version check, approval, and the audit trail.
+
+An update is appended, never changed. Two people updating one action at once are told apart by
+the action's version: each form carries the version it was drawn from, and the database bumps it
+in one conditional UPDATE, so exactly one of two simultaneous posts wins and the other is told
+what was recorded in between.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from app.domain.audit import record_event
+from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
+from app.domain.timescales import uk_date
+from app.models import Action, Plan, ReviewState, Role, Stage, StatusUpdate, User
+
+MAX_TEXT = 10_000
+
+
+@dataclass
+class UpdateIn:
+    stage: str
+    rag: str | None
+    commentary: str
+    corrective_action: str
+    effective_on: date | None
+    expected_version: int | None
+
+
+class UpdateRejected(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class UpdateConflict(Exception):
+    latest: StatusUpdate | None
+    author: User | None
+    current_version: int
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def validate_update(*, plan: Plan, update_in: UpdateIn, today: date) -> dict[str, str]:
+    """Every problem with a proposed update, keyed by form field; empty when it is good."""
+    errors: dict[str, str] = {}
+    stages = {stage.value for stage in Stage}
+    if update_in.stage not in stages:
+        errors["stage"] = "Choose the stage the action has reached."
+    rag = update_in.rag or None
+    if update_in.stage == Stage.in_progress:
+        if rag is None:
+            errors["rag"] = "Choose a RAG rating: how confident you are of delivering on time."
+        elif rag not in allowed_rags(plan.rag_scheme):
+            errors["rag"] = "Choose one of this plan's RAG ratings."
+    elif rag is not None and "stage" not in errors:
+        stage_label = STAGE_LABELS[Stage(update_in.stage)].lower()
+        errors["rag"] = (
+            f"A RAG rating is only given to an action in progress, not one that is {stage_label}."
+        )
+    commentary = update_in.commentary.strip()
+    if not commentary:
+        errors["commentary"] = "Enter a commentary: what has happened since the last update."
+    elif len(commentary) > MAX_TEXT:
+        errors["commentary"] = (
+            f"The commentary must be {MAX_TEXT:,} characters or fewer; it has {len(commentary):,}."
+        )
+    corrective = update_in.corrective_action.strip()
+    if rag == "red" and update_in.stage == Stage.in_progress and not corrective:
+        errors["corrective_action"] = "Enter the corrective action: a Red rating needs one."
+    elif len(corrective) > MAX_TEXT:
+        errors["corrective_action"] = f"The corrective action must be {MAX_TEXT:,} characters or fewer."
+    effective = update_in.effective_on
+    if effective is None:
+        errors["effective_on"] = "Enter the date the update is effective from, like 31 3 2018."
+    elif effective > today:
+        errors["effective_on"] = "The effective date cannot be in the future."
+    elif effective < plan.period_start:
+        errors["effective_on"] = (
+            f"The effective date must be on or after the start of the plan, "
+            f"{uk_date(plan.period_start)}."
+        )
+    return errors
+
+
+def latest_recorded_update(session: Session, *, action_id: int) -> StatusUpdate | None:
+    """The most recently recorded update, approved or not (what a colleague just wrote)."""
+    return session.exec(
+        select(StatusUpdate)
+        .where(StatusUpdate.action_id == action_id)
+        .order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc())
+        .limit(1)
+    ).first()
+
+
+def snapshot(update: StatusUpdate) -> dict:
+    return {
+        "id": update.id,
+        "action_id": update.action_id,
+        "effective_on": update.effective_on,
+        "stage": update.stage,
+        "rag": update.rag,
+        "commentary": update.commentary,
+        "corrective_action": update.corrective_action,
+        "review_state": update.review_state,
+    }
+
+
+def record_update(
+    session: Session,
+    *,
+    action: Action,
+    plan: Plan,
+    user: User,
+    update_in: UpdateIn,
+    today: date | None = None,
+) -> StatusUpdate:
+    """Append a status update; raise UpdateRejected or UpdateConflict and write nothing."""
+    today = today or date.today()
+    errors = validate_update(plan=plan, update_in=update_in, today=today)
+    if errors:
+        raise UpdateRejected(errors)
+    bumped = session.execute(
+        update(Action)
+        .where(Action.id == action.id, Action.version == update_in.expected_version)
+        .values(version=Action.version + 1)
+    )
+    if bumped.rowcount != 1:
+        latest = latest_recorded_update(session, action_id=action.id)
+        author = session.get(User, latest.recorded_by_id) if latest and latest.recorded_by_id else None
+        current = session.exec(select(Action.version).where(Action.id == action.id)).one()
+        raise UpdateConflict(latest=latest, author=author, current_version=current)
+    needs_approval = plan.requires_approval and user.role != Role.admin
+    rag = update_in.rag if update_in.stage == Stage.in_progress else None
+    status_update = StatusUpdate(
+        action_id=action.id,
+        recorded_by_id=user.id,
+        recorded_at=datetime.now(UTC),
+        effective_on=update_in.effective_on,
+        stage=update_in.stage,
+        rag=rag,
+        commentary=update_in.commentary.strip(),
+        corrective_action=update_in.corrective_action.strip() if rag == "red" else "",
+        review_state=ReviewState.submitted if needs_approval else ReviewState.approved,
+    )
+    session.add(status_update)
+    session.flush()
+    stage_text = STAGE_LABELS[Stage(status_update.stage)]
+    rag_text = f", {RAG_LABELS[rag]}" if rag else ""
+    record_event(
+        session,
+        user=user,
+        verb="record_update",
+        entity_type="action",
+        entity_id=action.id,
+        summary=f"{plan.short_title} {action.ref}: {stage_text}{rag_text}"
+        + (" (awaiting approval)" if needs_approval else ""),
+        after=snapshot(status_update),
+    )
+    session.expire(action, ["version"])
+    return status_update
+
+
+class ReviewError(ValueError):
+    pass
+
+
+def review_update(
+    session: Session, *, status_update: StatusUpdate, reviewer: User, approve: bool, reason: str = ""
+) -> StatusUpdate:
+    """The office approves an update, or returns it with a reason; only submitted ones."""
+    if reviewer.role != Role.admin:
+        raise ReviewError("Only the office can approve or return updates.")
+    if status_update.review_state != ReviewState.submitted:
+        raise ReviewError("This update has already been reviewed.")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ReviewError("Enter the reason for returning the update, so its author can act on it.")
+    if len(reason) > MAX_TEXT:
+        raise ReviewError(f"The reason must be {MAX_TEXT:,} characters or fewer.")
+    before = snapshot(status_update)
+    status_update.review_state = ReviewState.approved if approve else ReviewState.returned
+    status_update.reviewed_by_id = reviewer.id
+    status_update.reviewed_at = datetime.now(UTC)
+    status_update.review_note = reason
+    session.add(status_update)
+    session.flush()
+    action = session.get(Action, status_update.action_id)
+    record_event(
+        session,
+        user=reviewer,
+        verb="approve_update" if approve else "return_update",
+        entity_type="status_update",
+        entity_id=status_update.id,
+        summary=f"{'Approved' if approve else 'Returned'} the update of {action.ref}"
+        + (f": {reason}" if reason else ""),
+        before=before,
+        after=snapshot(status_update),
+    )
+    return status_update
+
+
+def pending_updates(session: Session) -> list[tuple[StatusUpdate, Action, Plan, User | None]]:
+    rows = session.exec(
+        select(StatusUpdate, Action, Plan, User)
+        .join(Action, Action.id == StatusUpdate.action_id)
+        .join(Plan, Plan.id == Action.plan_id)
+        .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
+        .where(StatusUpdate.review_state == ReviewState.submitted)
+        .order_by(StatusUpdate.recorded_at)
+    ).all()
+    return list(rows)

@@ -1,0 +1,142 @@
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from app.auth import (
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    PasswordError,
+    SignInError,
+    authenticate,
+    revoke_session,
+    set_password,
+    start_session,
+)
+from app.config import get_settings
+from app.deps import CurrentUser, OptionalSignedIn, SessionDep
+from app.domain.audit import record_event
+from app.passwords import verify_password
+from app.web.templating import templates
+
+router = APIRouter()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return "/"
+
+
+def _sign_in_page(request: Request, *, next_path: str, email: str = "", error: str | None = None,
+                  status_code: int = 200):
+    nonce = request.cookies.get(PRESESSION_COOKIE)
+    new_nonce = None
+    if not nonce:
+        new_nonce = secrets.token_urlsafe(24)
+        from app.auth import presession_csrf_token
+
+        request.state.csrf_token = presession_csrf_token(new_nonce)
+    response = templates.TemplateResponse(
+        request,
+        "auth/sign_in.html",
+        {"next_path": next_path, "email": email, "error": error},
+        status_code=status_code,
+    )
+    if new_nonce:
+        response.set_cookie(
+            PRESESSION_COOKIE, new_nonce, httponly=True, samesite="lax",
+            secure=get_settings().secure_cookies, max_age=3600,
+        )
+    return response
+
+
+@router.get("/sign-in")
+def read_sign_in(request: Request, signed_in: OptionalSignedIn, next: str = "/"):
+    if signed_in:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _sign_in_page(request, next_path=safe_next(next))
+
+
+@router.post("/sign-in")
+def create_sign_in(
+    request: Request,
+    session: SessionDep,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+):
+    next_path = safe_next(next)
+    if not email.strip() or not password:
+        return _sign_in_page(request, next_path=next_path, email=email, status_code=400,
+                             error="Enter your e-mail address and password.")
+    try:
+        user = authenticate(session, email=email, password=password,
+                            client_address=client_address(request))
+    except SignInError as error:
+        session.commit()  # the failed attempt counts towards the limit
+        return _sign_in_page(request, next_path=next_path, email=email, error=str(error),
+                             status_code=400)
+    token = start_session(session, user=user, client_address=client_address(request))
+    record_event(session, user=user, verb="sign_in", entity_type="user", entity_id=user.id,
+                 summary=f"{user.email} signed in")
+    session.commit()
+    response = RedirectResponse(next_path, status_code=303)
+    settings = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+        max_age=settings.session_max_hours * 3600,
+    )
+    response.delete_cookie(PRESESSION_COOKIE)
+    return response
+
+
+@router.post("/sign-out")
+def create_sign_out(session: SessionDep, signed_in: OptionalSignedIn):
+    if signed_in:
+        revoke_session(session, signed_in.auth_session)
+        session.commit()
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/password")
+def read_password_form(request: Request, user: CurrentUser):
+    return templates.TemplateResponse(request, "auth/password.html", {"errors": {}})
+
+
+@router.post("/account/password")
+def update_password(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    confirm_password: str = Form(""),
+):
+    errors = {}
+    if not verify_password(user.password_hash, current_password):
+        errors["current_password"] = "Your current password is not right."
+    if new_password != confirm_password:
+        errors["confirm_password"] = "The new passwords do not match."
+    if not errors:
+        try:
+            set_password(session, user=user, password=new_password)
+        except PasswordError as error:
+            errors["new_password"] = str(error)
+    if errors:
+        return templates.TemplateResponse(
+            request, "auth/password.html", {"errors": errors}, status_code=400
+        )
+    record_event(session, user=user, verb="change_password", entity_type="user",
+                 entity_id=user.id, summary=f"{user.email} changed their password")
+    session.commit()
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,148 @@
+"""The appendix report model, built from the demo data."""
+
+from datetime import date
+
+from app.domain.progress import get_plan
+from app.reports.appendix import Direction, build_appendix
+from tests.factories import make_action, make_plan, make_theme, make_update
+
+HEADLINE = (
+    "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%) have been completed, "
+    "with a further 11 in progress."
+)
+
+
+def test_the_demo_appendix_as_at_31_march_2018(demo_report):
+    assert demo_report.headline == HEADLINE
+    assert demo_report.totals.scheduled == 53
+    assert demo_report.totals.complete == 42
+    assert demo_report.totals.percent_complete == 79
+    assert demo_report.board == "Offender Management Commissioning and Development Board"
+    assert len(demo_report.all_actions) == 53
+    assert demo_report.since == date(2017, 12, 31)
+    assert [rule.label for rule in demo_report.rag_rules] == ["Green", "Amber", "Red"]
+
+
+def test_each_theme_row_adds_up_and_the_themes_add_up_to_the_total(demo_report):
+    for section in demo_report.themes:
+        c = section.counts
+        assert c.complete + c.in_progress + c.not_started + c.carried_forward == c.scheduled
+        assert len(section.actions) == c.total
+        assert sum(c.rag.values()) + c.not_rated == c.in_progress
+    for field in ("total", "scheduled", "complete", "in_progress", "overdue"):
+        assert sum(getattr(s.counts, field) for s in demo_report.themes) == getattr(
+            demo_report.totals, field
+        )
+
+
+def test_stage_and_rag_are_kept_apart(demo_report):
+    for row in demo_report.all_actions:
+        if row.stage == "in_progress":
+            assert row.rag in {"green", "amber", "red"}
+            assert row.rag_label in {"Green", "Amber", "Red"}
+        else:
+            assert row.rag is None and row.rag_label == ""
+        assert bool(row.corrective_action) == (row.rag == "red")
+
+
+def test_the_latest_commentary_as_at_an_earlier_date_is_the_older_one(session, demo_plan):
+    now = {r.ref: r for r in build_appendix(session, demo_plan, date(2018, 3, 31)).all_actions}
+    earlier_report = build_appendix(session, demo_plan, date(2017, 3, 31))
+    earlier = {r.ref: r for r in earlier_report.all_actions}
+    changed = [ref for ref in now if now[ref].commentary != earlier[ref].commentary]
+    assert changed, "the demo should have actions whose commentary changed after March 2017"
+    for ref in changed:
+        assert earlier[ref].commentary_date is None or earlier[ref].commentary_date <= date(
+            2017, 3, 31
+        )
+        assert now[ref].commentary_date > date(2017, 3, 31)
+
+
+def test_completed_since_lists_exactly_the_actions_completed_in_between(session, demo_plan):
+    report = build_appendix(session, demo_plan, date(2018, 3, 31), since=date(2017, 12, 31))
+    before = {
+        r.ref: r.stage for r in build_appendix(session, demo_plan, date(2017, 12, 31)).all_actions
+    }
+    expected = {
+        r.ref for r in report.all_actions if r.stage == "complete" and before[r.ref] != "complete"
+    }
+    assert {row.ref for row in report.completed_since} == expected
+    assert expected, "the demo should have completions in the quarter to March 2018"
+    for row in report.completed_since:
+        assert date(2017, 12, 31) < row.completed_on <= date(2018, 3, 31)
+
+
+def test_carried_forward_both_ways(session):
+    original = get_plan(session=session, slug="reducing-offending-2015-18")
+    successor = get_plan(session=session, slug="reduced-offending-2018-21")
+    out = build_appendix(session, original, date(2018, 4, 30)).carried_forward_out
+    into = build_appendix(session, successor, date(2018, 6, 30)).carried_forward_in
+    assert len(out) == len(into) == 11
+    assert {row.ref for row in out} == {row.ref for row in into}
+    assert all(row.carried_forward_to.plan_slug == "reduced-offending-2018-21" for row in out)
+    assert all(row.stage == "carried_forward" for row in out)
+    assert all(row.carried_forward_from.plan_slug == original.slug for row in into)
+
+
+def test_direction_of_travel(session):
+    plan = make_plan(session)
+    theme = make_theme(session, plan)
+    cases = {
+        "worse": ([("in_progress", "green")], [("in_progress", "red")]),
+        "better": ([("in_progress", "red")], [("in_progress", "amber")]),
+        "same": ([("in_progress", "amber")], []),
+        "done": ([("in_progress", "red")], [("complete", None)]),
+        "started": ([], [("in_progress", "green")]),
+    }
+    for ref, (first, second) in cases.items():
+        action = make_action(session, plan, theme, ref=ref)
+        for stage, rag in first:
+            make_update(
+                session,
+                action,
+                effective_on=date(2020, 5, 1),
+                stage=stage,
+                rag=rag,
+                corrective_action="fix" if rag == "red" else "",
+            )
+        for stage, rag in second:
+            make_update(
+                session,
+                action,
+                effective_on=date(2020, 8, 1),
+                stage=stage,
+                rag=rag,
+                corrective_action="fix" if rag == "red" else "",
+            )
+    rows = {r.ref: r for r in build_appendix(session, plan, date(2020, 9, 30)).all_actions}
+    assert rows["worse"].direction == Direction.worsened
+    assert rows["better"].direction == Direction.improved
+    assert rows["same"].direction == Direction.no_change
+    assert rows["done"].direction == Direction.improved
+    assert rows["started"].direction == Direction.improved
+
+
+def test_the_five_point_scheme_prints_its_rules(session):
+    plan = get_plan(session=session, slug="managing-offenders-2018-21")
+    report = build_appendix(session, plan, date(2019, 3, 31))
+    assert [r.label for r in report.rag_rules] == [
+        "Green",
+        "Amber/Green",
+        "Amber",
+        "Amber/Red",
+        "Red",
+    ]
+    assert set(report.totals.rag) == {"green", "amber_green", "amber", "amber_red", "red"}
+
+
+def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, count_statements):
+    from tests.test_progress import build_plan
+
+    small, large = build_plan(session, 50), build_plan(session, 500)
+    session.expire_all()
+    with count_statements() as at_50:
+        build_appendix(session, small, date(2021, 3, 31))
+    session.expire_all()
+    with count_statements() as at_500:
+        build_appendix(session, large, date(2021, 3, 31))
+    assert at_50.count == at_500.count

@@ -1,0 +1,47 @@
+"""The PDF is rendered from the page's HTML by WeasyPrint and read back with pypdf."""
+
+import io
+
+from pypdf import PdfReader
+
+from app.reports.render_pdf import render_pdf
+
+
+def text_of(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_pdf_says_42_of_53_and_79_percent(demo_report):
+    report = demo_report
+    reader = PdfReader(io.BytesIO(render_pdf(report)))
+    text = " ".join(text_of(reader).split())
+    assert (
+        "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%) have been completed"
+        in text
+    )
+
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    count = len(pages)
+    assert count > 3
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {count}" in page
+        assert "As at 31 March 2018" in page
+        assert "Progress Tracking report" in page
+
+    # A4 landscape: 297 x 210 mm.
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (297, 210)
+
+    # Every action is in the PDF, and the action table's header repeats on every page it spans.
+    for row in report.all_actions:
+        assert row.ref in text
+    action_pages = [p for p in pages if "Latest commentary" in p]
+    assert len(action_pages) >= len(report.themes)
+
+    # Tagged for accessibility, with the language and title set.
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True
+    assert "/StructTreeRoot" in root
+    assert str(root["/Lang"]).lower() == "en-gb"
+    assert reader.metadata.title.startswith("Progress Tracking report")
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
