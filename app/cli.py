@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Create or change the database schema.")
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts: create, disable, set a password.")
+app.add_typer(user_app, name="user")
 report_app = typer.Typer(no_args_is_help=True, help="Produce reports in any format.")
 app.add_typer(report_app, name="report")
 
@@ -201,6 +203,149 @@ def report_appendix(
     typer.echo(f"Wrote {output} ({len(content):,} bytes)", err=True)
 
 
+def _read_new_password(password: str | None) -> str:
+    if password is not None:
+        return password
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: Annotated[str, typer.Option("--name", help="Display name (a role, e.g. 'OMCDB member').")],
+    role: Annotated[str, typer.Option("--role", help="admin, editor or viewer.")] = "viewer",
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", help="Short name of the user's organisation.")
+    ] = None,
+    lead_role: Annotated[
+        str | None, typer.Option("--lead-role", help="The role they hold there (links their actions).")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Omit to be prompted (or read from stdin).")
+    ] = None,
+) -> None:
+    """Create an account."""
+    from datetime import UTC, datetime
+
+    from app.auth import PasswordError, check_password_rules, normalise_email
+    from app.domain.audit import record_event
+    from app.models import Organisation, Person, Role, User
+    from app.passwords import hash_password
+
+    if role not in {r.value for r in Role}:
+        fail(f"'{role}' is not a role: choose admin, editor or viewer", code=2)
+    email = normalise_email(email)
+    if "@" not in email:
+        fail(f"'{email}' is not an e-mail address", code=2)
+    secret = _read_new_password(password)
+    try:
+        check_password_rules(secret)
+    except PasswordError as error:
+        fail(str(error), code=2)
+    with _session() as session:
+        if session.exec(select(User).where(User.email == email)).first():
+            fail(f"an account for {email} already exists", code=2)
+        person_id = None
+        if organisation or lead_role:
+            if not (organisation and lead_role):
+                fail("give both --organisation and --lead-role, or neither", code=2)
+            org = session.exec(select(Organisation).where(Organisation.short_name == organisation)).first()
+            if org is None:
+                fail(f"no organisation with short name '{organisation}'", code=2)
+            person = session.exec(
+                select(Person).where(Person.organisation_id == org.id, Person.role == lead_role)
+            ).first()
+            if person is None:
+                person = Person(organisation_id=org.id, role=lead_role)
+                session.add(person)
+                session.flush()
+            person_id = person.id
+        user = User(email=email, display_name=name, role=role, person_id=person_id,
+                    password_hash=hash_password(secret), created_at=datetime.now(UTC))
+        session.add(user)
+        session.flush()
+        record_event(session, user=None, actor="plantrack user create", verb="create_user",
+                     entity_type="user", entity_id=user.id, summary=f"Created {email} ({role})",
+                     after={"email": email, "role": role, "display_name": name})
+        session.commit()
+    typer.echo(f"Created {role} {email}")
+
+
+def _user_or_fail(session: Session, email: str):
+    from app.auth import normalise_email
+    from app.models import User
+
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        fail(f"no account for {email}", code=2)
+    return user
+
+
+@user_app.command("disable")
+def user_disable(email: str) -> None:
+    """Disable an account and end its sessions at once."""
+    from app.auth import revoke_all_sessions
+    from app.domain.audit import record_event
+
+    with _session() as session:
+        user = _user_or_fail(session, email)
+        user.is_active = False
+        session.add(user)
+        revoke_all_sessions(session, user_id=user.id)
+        record_event(session, user=None, actor="plantrack user disable", verb="disable_user",
+                     entity_type="user", entity_id=user.id, summary=f"Disabled {user.email}",
+                     before={"is_active": True}, after={"is_active": False})
+        session.commit()
+    typer.echo(f"Disabled {email}; its sessions have ended.")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: str,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Omit to be prompted (or read from stdin).")
+    ] = None,
+) -> None:
+    """Set an account's password; its sessions end."""
+    from app.auth import PasswordError, set_password
+    from app.domain.audit import record_event
+
+    secret = _read_new_password(password)
+    with _session() as session:
+        user = _user_or_fail(session, email)
+        try:
+            set_password(session, user=user, password=secret)
+        except PasswordError as error:
+            fail(str(error), code=2)
+        record_event(session, user=None, actor="plantrack user set-password", verb="set_password",
+                     entity_type="user", entity_id=user.id, summary=f"Set the password of {user.email}")
+        session.commit()
+    typer.echo(f"Password set for {email}; its sessions have ended.")
+
+
+@app.command()
+def reminders(
+    plan: Annotated[str, typer.Option("--plan", help="The plan's slug.")],
+) -> None:
+    """E-mail owners whose updates are missing for the plan's board's next meeting (idempotent:
+    run it from the system scheduler as often as you like)."""
+    from app.domain.cycle import cycle_for_meeting, next_meeting
+    from app.domain.reminders import ReminderError, send_reminders
+
+    with _session() as session:
+        found = _plan_or_fail(session, plan)
+        meeting = next_meeting(session, board_id=found.board_id, today=date.today()) if found.board_id else None
+        if meeting is None:
+            fail(f"{plan} has no board meetings to remind owners of", code=2)
+        try:
+            result = send_reminders(session, plan=found, cycle=cycle_for_meeting(session, meeting=meeting))
+        except ReminderError as error:
+            fail(str(error))
+    typer.echo(f"Sent {len(result.sent)} reminders; {len(result.already_sent)} already sent.")
+
+
 def _plan_or_fail(session: Session, slug: str) -> Plan:
     try:
         found = get_plan(session=session, slug=slug)
@@ -210,6 +355,16 @@ def _plan_or_fail(session: Session, slug: str) -> Plan:
         known = ", ".join(session.exec(select(Plan.slug).order_by(Plan.slug)).all()) or "none"
         fail(f"no plan with slug '{slug}' (known plans: {known})", code=2)
     return found
+
+
+def _register_data_commands() -> None:
+    # plan refresh, import actions/template, export, import-backup, backup: app/cli_data.py
+    from app.cli_data import register
+
+    register(app)
+
+
+_register_data_commands()
 
 
 def main() -> None:

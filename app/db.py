@@ -25,6 +25,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # pysqlite's own transaction handling defers BEGIN until the first write, so a
+        # SAVEPOINT could open (and its RELEASE commit) a transaction of its own. SQLAlchemy
+        # takes over: BEGIN is emitted when SQLAlchemy begins (the documented recipe).
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -1,11 +1,13 @@
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api.router import api_router
 from app.config import PROJECT_ROOT
 from app.db import get_engine
+from app.deps import SignInRequired, sign_in_redirect_path
 from app.web.errors import install_error_handlers
 from app.web.router import web_router
 
@@ -22,4 +24,9 @@ def create_app() -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(web_router)
     install_error_handlers(app)
+
+    @app.exception_handler(SignInRequired)
+    async def redirect_to_sign_in(_request: Request, error: SignInRequired):
+        return RedirectResponse(sign_in_redirect_path(error.next_path), status_code=303)
+
     return app

@@ -93,16 +93,9 @@ def session(engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(session):
-    from fastapi.testclient import TestClient
-
-    from app.db import get_session
-    from app.main import create_app
-
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(viewer):
+    """A client signed in as a board member (viewer): reads everything."""
+    return viewer
 
 
 class StatementCounter:
@@ -126,3 +119,98 @@ def count_statements(session):
             event.remove(connection, "before_cursor_execute", counter)
 
     return counting
+
+
+DEMO_USERS_FILE = "seed_data/users.yaml"
+
+
+def demo_users() -> dict[str, dict]:
+    """The demo accounts by role: the first of each role, plus every editor by e-mail."""
+    import yaml
+
+    from app.config import PROJECT_ROOT
+
+    users = yaml.safe_load((PROJECT_ROOT / DEMO_USERS_FILE).read_text())["users"]
+    chosen: dict[str, dict] = {}
+    for user in users:
+        chosen.setdefault(user["role"], user)
+        chosen[user["email"]] = user
+    return chosen
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client, who: str) -> str:
+    """Sign the test client in as a demo role ('admin', 'editor', 'viewer') or e-mail; returns
+    the session's CSRF token."""
+    account = demo_users()[who]
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"email": account["email"], "password": account["password"], "next": "/",
+              "csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return csrf_from(client.get("/").text)
+
+
+@pytest.fixture
+def app_client(session):
+    """An anonymous client of an app that uses the test's session."""
+    from fastapi.testclient import TestClient
+
+    from app.db import get_session
+    from app.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def viewer(app_client):
+    sign_in(app_client, "viewer")
+    return app_client
+
+
+@pytest.fixture
+def admin(app_client):
+    app_client.csrf = sign_in(app_client, "admin")
+    return app_client
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A real SMTP server (aiosmtpd) on a free local port; yields the messages it received."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    from app.config import get_settings
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setattr(get_settings(), "smtp_host", "127.0.0.1")
+    monkeypatch.setattr(get_settings(), "smtp_port", port)
+    try:
+        yield received
+    finally:
+        controller.stop()

@@ -1,13 +1,14 @@
 from datetime import date
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 
-from app.deps import SessionDep
+from app.deps import SessionDep, get_current_user, verify_csrf
 from app.domain.plans import list_plans
 from app.domain.progress import PlanProgress, default_as_at, get_plan, progress_as_at
 from app.reports.appendix import AppendixReport, build_appendix
 
-api_router = APIRouter()
+# Everyone signed in may read; the cookie session is the API's credential too.
+api_router = APIRouter(dependencies=[Depends(get_current_user), Depends(verify_csrf)])
 
 
 @api_router.get("/plans")

@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS
 from app.domain.status import statuses_as_at
 from app.models import (
     Action,
     ActionPartner,
-    AuditEvent,
     DeliveryGroup,
     Plan,
     PlanStatus,
@@ -97,7 +97,8 @@ class RefreshPreview:
     theme_mapping: dict[str, str | None]
     carried: list[CarriedAction] = field(default_factory=list)
     left_behind: list[LeftAction] = field(default_factory=list)
-    already_carried: list[str] = field(default_factory=list)
+    already_carried: list[str] = field(default_factory=list)  # into this successor
+    carried_elsewhere: list[str] = field(default_factory=list)  # stage carried forward already
     user_id: int | None = None
 
     @property
@@ -143,6 +144,11 @@ class RefreshPreview:
             lines.append(
                 f"Already carried forward, not copied again ({len(self.already_carried)}): "
                 + ", ".join(self.already_carried)
+            )
+        if self.carried_elsewhere:
+            lines.append(
+                f"Carried forward before this refresh, not carried again "
+                f"({len(self.carried_elsewhere)}): " + ", ".join(self.carried_elsewhere)
             )
         return lines
 
@@ -314,11 +320,16 @@ def plan_refresh(
         theme_mapping=mapping,
         user_id=user.id if user else None,
     )
+    preview.already_carried = [s.action.ref for s in statuses if s.action.id in carried_into]
+    preview.carried_elsewhere = [
+        s.action.ref
+        for s in statuses
+        if s.stage == Stage.carried_forward and s.action.id not in carried_into
+    ]
     for status in outstanding:
         action = status.action
         old_title = old_themes[action.theme_id].title
         if action.id in carried_into:
-            preview.already_carried.append(action.ref)
             continue
         new_title = overrides[action.ref] if action.ref in overrides else mapping[old_title]
         if new_title is None:
@@ -352,7 +363,7 @@ def plan_refresh(
             )
         )
     theme_order = {theme_title: position for position, theme_title in enumerate(theme_titles)}
-    position_of = {status.action.id: (status.action.position, status.action.id) for status in statuses}
+    position_of = {s.action.id: (s.action.position, s.action.id) for s in statuses}
     preview.carried.sort(key=lambda a: (theme_order[a.new_theme], position_of[a.original_id]))
     return preview
 
@@ -499,20 +510,17 @@ def _apply(session: Session, preview: RefreshPreview) -> Plan:
         session.add(original)
 
     if copies or preview.creates_plan:
-        actor = session.get(User, preview.user_id) if preview.user_id else None
-        session.add(
-            AuditEvent(
-                occurred_at=now,
-                user_id=preview.user_id,
-                actor=actor.email if actor else "plantrack command",
-                verb="refresh",
-                entity_type="plan",
-                entity_id=plan.id,
-                summary=(
-                    f"Refreshed {preview.source_slug} into {plan.slug}: "
-                    f"{len(copies)} actions carried forward"
-                )[:500],
-            )
+        record_event(
+            session,
+            user=session.get(User, preview.user_id) if preview.user_id else None,
+            verb="refresh",
+            entity_type="plan",
+            entity_id=plan.id,
+            summary=(
+                f"Refreshed {preview.source_slug} into {plan.slug}: "
+                f"{len(copies)} actions carried forward"
+            ),
+            after={"carried_forward": [copy.ref for _item, _original, copy in copies]},
         )
     session.flush()
     return plan

@@ -11,7 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.domain.progress import Counts
 from app.reports.appendix import AppendixReport
 from app.reports.render_csv import ACTION_COLUMNS, action_values
-from app.reports.safety import spreadsheet_text
+from app.reports.safety import spreadsheet_text, xml_safe
 
 # Excel's own "Good", "Neutral" and "Bad" fills, with the two DCA steps halfway between.
 RAG_FILLS = {
@@ -93,8 +93,8 @@ def summary_values(report: AppendixReport, label: str, counts: Counts) -> list:
 
 def render_xlsx(report: AppendixReport) -> bytes:
     workbook = Workbook()
-    workbook.properties.title = report.title
-    workbook.properties.subject = report.plan_title
+    workbook.properties.title = xml_safe(report.title)
+    workbook.properties.subject = xml_safe(report.plan_title)
     workbook.properties.creator = "plantrack"
     workbook.properties.lastModifiedBy = "plantrack"
     workbook.properties.created = _naive_utc(report)

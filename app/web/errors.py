@@ -1,11 +1,15 @@
 """Readable error pages for people and JSON errors for the API: never a traceback."""
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.web.templating import templates
+
+logger = logging.getLogger("plantrack")
 
 TITLES = {
     400: "There is a problem with the request",
@@ -60,6 +64,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception):
+        logger.exception("Unexpected error answering %s %s", request.method, request.url.path)
         return error_page(
             request, 500, ["Something went wrong on our side. The error has been logged."]
         )

@@ -40,7 +40,7 @@ def test_the_pdf_says_42_of_53_and_79_percent(demo_report):
 
     # Tagged for accessibility, with the language and title set.
     root = reader.trailer["/Root"]
-    assert root["/MarkInfo"]["/Marked"] is True
+    assert bool(root["/MarkInfo"]["/Marked"]) is True
     assert "/StructTreeRoot" in root
     assert str(root["/Lang"]).lower() == "en-gb"
     assert reader.metadata.title.startswith("Progress Tracking report")

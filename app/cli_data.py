@@ -1,0 +1,326 @@
+"""The plantrack commands that move data: plan refresh, import, export, restore and backup.
+
+Registered on the main command by ``app.cli``; kept apart so that module stays small.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.db import get_engine
+from app.models import Plan
+
+plan_app = typer.Typer(no_args_is_help=True, help="Refresh a plan into its successor.")
+import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: '{value}' is not a date in the form YYYY-MM-DD", code=2)
+
+
+def _pairs(values: list[str], option: str, *, allow_empty_right: bool) -> dict[str, str | None]:
+    pairs: dict[str, str | None] = {}
+    for value in values:
+        left, equals, right = value.partition("=")
+        left, right = left.strip(), right.strip()
+        if not equals or not left or (not right and not allow_empty_right):
+            _fail(f"{option} '{value}' should be of the form LEFT=RIGHT", code=2)
+        pairs[left] = right or None
+    return pairs
+
+
+def _plan(session: Session, slug: str) -> Plan:
+    try:
+        found = session.exec(select(Plan).where(Plan.slug == slug)).first()
+    except (OperationalError, ProgrammingError):
+        _fail("the database has no plantrack tables: run `plantrack db upgrade` first")
+    if found is None:
+        known = ", ".join(session.exec(select(Plan.slug).order_by(Plan.slug)).all()) or "none"
+        _fail(f"no plan with slug '{slug}' (known plans: {known})", code=2)
+    return found
+
+
+# --- plantrack plan refresh ---------------------------------------------------------------------
+
+
+@plan_app.command("refresh")
+def refresh(
+    source: Annotated[str, typer.Option("--from", help="Slug of the plan being refreshed.")],
+    new_slug: Annotated[str, typer.Option("--to", help="Slug of the successor plan.")],
+    title: Annotated[str, typer.Option("--title", help="The successor's title.")],
+    start: Annotated[str, typer.Option("--start", help="Its period start (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--end", help="Its period end (YYYY-MM-DD).")],
+    theme: Annotated[
+        list[str], typer.Option("--theme", help="A theme of the successor, in order (repeat).")
+    ],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="OLD THEME=NEW THEME; 'OLD THEME=' retires it (repeat)."),
+    ] = None,
+    retire: Annotated[
+        list[str] | None, typer.Option("--retire", help="An old theme not carried on (repeat).")
+    ] = None,
+    split: Annotated[
+        list[str] | None,
+        typer.Option("--action", help="REF=NEW THEME for one action, overriding --map (repeat)."),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--delivery-group", help="NEW THEME=DELIVERY GROUP name (repeat)."),
+    ] = None,
+    short_title: Annotated[
+        str | None, typer.Option("--short-title", help="Short title; default the title.")
+    ] = None,
+    refresh_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Date the refresh takes effect (YYYY-MM-DD); default --start."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Preview; write nothing.")] = False,
+) -> None:
+    """Create a plan's successor and carry its outstanding actions forward."""
+    from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+
+    period_start, period_end = _date(start, "--start"), _date(end, "--end")
+    effective = _date(refresh_date, "--date") if refresh_date else period_start
+    theme_mapping = _pairs(mapping or [], "--map", allow_empty_right=True)
+    for old in retire or []:
+        theme_mapping[old.strip()] = None
+    overrides = _pairs(split or [], "--action", allow_empty_right=True)
+    groups = _pairs(group or [], "--delivery-group", allow_empty_right=False)
+    unknown = sorted(set(groups) - {t.strip() for t in theme})
+    if unknown:
+        _fail(f"--delivery-group names '{unknown[0]}', which is not a --theme", code=2)
+    with Session(get_engine()) as session:
+        found = _plan(session, source)
+        try:
+            preview = plan_refresh(
+                session,
+                source=found,
+                new_slug=new_slug,
+                title=title,
+                short_title=short_title or title[:120],
+                period_start=period_start,
+                period_end=period_end,
+                themes=[NewTheme(t.strip(), groups.get(t.strip())) for t in theme],
+                theme_mapping=theme_mapping,
+                action_overrides=overrides,
+                refresh_date=effective,
+            )
+        except RefreshError as error:
+            _fail(str(error), code=2)
+        typer.echo("\n".join(preview.describe()))
+        if dry_run:
+            typer.echo("Dry run: nothing was written.")
+            return
+        if preview.changes_nothing:
+            typer.echo("Nothing to do: the refresh has already been made.")
+            return
+        try:
+            apply_refresh(session, preview)
+        except RefreshError as error:
+            session.rollback()
+            _fail(f"{error}; nothing was written", code=2)
+        session.commit()
+    typer.echo(f"Refreshed: {len(preview.carried)} actions carried forward into {new_slug}.")
+
+
+# --- plantrack import actions / template --------------------------------------------------------
+
+
+@import_app.command("actions")
+def import_actions(
+    file: Annotated[Path, typer.Argument(help="The .xlsx or .csv file.")],
+    plan: Annotated[str, typer.Option("--plan", help="Slug of the plan to import into.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Preview; write nothing.")] = False,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="HEADER=FIELD to change the proposed mapping ('HEADER=' leaves it out).",
+        ),
+    ] = None,
+    effective: Annotated[
+        str | None,
+        typer.Option("--effective", help="Date imported statuses take effect; default today."),
+    ] = None,
+) -> None:
+    """Import actions (matched by ref) with their latest status: validate, preview, write."""
+    from app.imports import (
+        FIELDS,
+        ImportFileError,
+        ImportRefused,
+        apply_import,
+        field_named,
+        plan_import,
+        propose_mapping,
+        read_table,
+    )
+
+    effective_on = _date(effective, "--effective") if effective else None
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        _fail(f"could not read {file}: {error.strerror}", code=2)
+    try:
+        table = read_table(file.name, data)
+    except ImportFileError as error:
+        _fail(str(error), code=2)
+    mapping = propose_mapping(table.headers)
+    for header, field in _pairs(column or [], "--column", allow_empty_right=True).items():
+        matches = [i for i, h in enumerate(table.headers) if h.lower() == header.lower()]
+        if not matches:
+            _fail(f"--column: the file has no column '{header}'", code=2)
+        mapping = {name: index for name, index in mapping.items() if index != matches[0]}
+        if field is not None:
+            name = field_named(field)
+            if name is None:
+                _fail(f"--column: '{field}' is not one of {', '.join(FIELDS.values())}", code=2)
+            mapping[name] = matches[0]
+    with Session(get_engine()) as session:
+        found = _plan(session, plan)
+        preview = plan_import(
+            session, plan=found, table=table, mapping=mapping, effective_on=effective_on
+        )
+        typer.echo("\n".join(preview.describe()))
+        if preview.errors:
+            _fail(f"{len(preview.errors)} problems found: nothing was imported", code=2)
+        if dry_run:
+            typer.echo("Dry run: nothing was written.")
+            return
+        if preview.changes_nothing:
+            typer.echo("Nothing to import: the plan already matches the file.")
+            return
+        try:
+            result = apply_import(session, preview)
+        except ImportRefused as error:
+            session.rollback()
+            _fail(str(error), code=2)
+        session.commit()
+    typer.echo(
+        f"Imported: {result.created} actions created, {result.updated} updated, "
+        f"{result.status_updates} status updates recorded."
+    )
+
+
+@import_app.command("template")
+def import_template(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
+) -> None:
+    """Write the spreadsheet template for importing actions."""
+    from app.imports import import_template_xlsx
+
+    content = import_template_xlsx()
+    _write_file(output, content)
+    typer.echo(f"Wrote {output} ({len(content):,} bytes)", err=True)
+
+
+def _write_file(target: Path, content: bytes) -> None:
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_bytes(content)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        _fail(f"could not write {target}: {error.strerror}")
+
+
+# --- plantrack export / import-backup / backup --------------------------------------------------
+
+
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .json file to write.")],
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every table (the only export so far).")
+    ] = False,
+    include_password_hashes: Annotated[
+        bool,
+        typer.Option(
+            "--include-password-hashes",
+            help="Keep users' password hashes, so a restore keeps their passwords.",
+        ),
+    ] = False,
+) -> None:
+    """Export the whole database as JSON (users without password hashes unless asked)."""
+    from app.backup import export_all, write_json
+
+    if not everything:
+        _fail("give --all: a whole-database export is the only kind so far", code=2)
+    engine = get_engine()
+    try:
+        with engine.connect() as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                # One snapshot for every table, whatever is written meanwhile.
+                connection.exec_driver_sql(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                )
+            data = export_all(connection, include_password_hashes=include_password_hashes)
+    except (OperationalError, ProgrammingError):
+        _fail("the database has no plantrack tables: run `plantrack db upgrade` first")
+    try:
+        size = write_json(output, data)
+    except OSError as error:
+        _fail(f"could not write {output}: {error.strerror}")
+    rows = sum(len(rows) for rows in data["tables"].values())
+    tables = len(data["tables"])
+    typer.echo(f"Exported {rows:,} rows of {tables} tables to {output} ({size:,} bytes)")
+
+
+def import_backup(
+    file: Annotated[Path, typer.Argument(help="A file written by `plantrack export --all`.")],
+) -> None:
+    """Restore an export into an empty database made by `plantrack db upgrade`."""
+    from app.backup import BackupError, import_backup, read_json
+
+    try:
+        counts = import_backup(get_engine(), read_json(file))
+    except BackupError as error:
+        _fail(str(error), code=2)
+    typer.echo(f"Restored {sum(counts.values()):,} rows of {len(counts)} tables from {file}")
+
+
+def backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
+) -> None:
+    """Copy a live SQLite database consistently (for PostgreSQL use pg_dump)."""
+    from app.backup import BackupError, backup_sqlite
+
+    settings = get_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        _fail(
+            "plantrack backup copies SQLite databases; back up PostgreSQL with pg_dump, e.g. "
+            "`pg_dump --format=custom --file=plantrack.dump DBNAME` "
+            "(restore with pg_restore; see the README)",
+            code=2,
+        )
+    if not url.database or url.database == ":memory:":
+        _fail("the database is in memory: there is nothing on disk to back up", code=2)
+    try:
+        size = backup_sqlite(
+            Path(url.database), output, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+    except BackupError as error:
+        _fail(str(error))
+    typer.echo(f"Backed up {url.database} to {output} ({size:,} bytes); integrity check ok")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(plan_app, name="plan")
+    app.add_typer(import_app, name="import")
+    app.command("export")(export)
+    app.command("import-backup")(import_backup)
+    app.command("backup")(backup)

@@ -1,0 +1,105 @@
+"""Helpers shared by the browser tests: the demo accounts, axe-core, test data set-up."""
+
+import json
+import os
+from pathlib import Path
+
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+# The demo accounts the tests sign in as (see seed_data/users.yaml and boards.yaml).
+PLAN = "reduced-offending-2018-21"  # active, Green/Amber/Red, no approval step
+APPROVAL_PLAN = "managing-offenders-2018-21"  # active, needs the office's approval
+EDITOR = "omrr.lead@plantrack.example"  # leads the OMRR delivery group of PLAN
+VIEWER = "board.member@plantrack.example"
+ADMIN = "admin@plantrack.example"
+
+
+def password_of(email: str) -> str:
+    from tests.conftest import demo_users
+
+    return demo_users()[email]["password"]
+
+
+def sign_in_through_page(page, base_url: str, email: str, next_path: str = "/") -> None:
+    """Sign in as a person does: the sign-in page, its fields and its button."""
+    page.goto(f"{base_url}/sign-in?next={next_path}")
+    page.get_by_label("E-mail address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password_of(email))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def run_axe(page) -> list[dict]:
+    """axe-core's WCAG 2.0/2.1/2.2 A and AA violations of the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary,
+                                          html: n.html.slice(0, 200)})),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {json.dumps(node['target'])}: {node['html']}")
+            if node.get("summary"):
+                lines.append("      " + node["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def assert_accessible(page, state: str) -> None:
+    """No axe violation of impact serious or critical on the page as it is now."""
+    violations = run_axe(page)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, (
+        f"axe found {len(serious)} serious or critical WCAG violation(s) on {state} "
+        f"({page.url}):\n{describe_violations(serious)}"
+    )
+
+
+def record_pending_update(database_url: str, *, plan_slug: str, ref: str, email: str,
+                          commentary: str) -> None:
+    """Test setup: a submitted (awaiting approval) update by a non-admin account, written with
+    the app's own domain function. No demo editor may update an action of the plan that asks
+    for approval (managing-offenders-2018-21: no delivery groups, every lead a police role),
+    so the approvals page could otherwise never be seen with something waiting."""
+    from datetime import date
+
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.domain.updates import UpdateIn, record_update
+    from app.models import Action, Plan, User
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            plan = session.exec(select(Plan).where(Plan.slug == plan_slug)).one()
+            action = session.exec(
+                select(Action).where(Action.plan_id == plan.id, Action.ref == ref)
+            ).one()
+            user = session.exec(select(User).where(User.email == email)).one()
+            record_update(
+                session, action=action, plan=plan, user=user,
+                update_in=UpdateIn(stage="in_progress", rag="amber", commentary=commentary,
+                                   corrective_action="", effective_on=date.today(),
+                                   expected_version=action.version),
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def shot_dir() -> Path:
+    return Path(os.environ.get("PLANTRACK_SCREENSHOT_DIR", "/tmp"))
