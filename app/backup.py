@@ -1,6 +1,7 @@
 """Everything out and back in: a JSON export of every table, its restore, and SQLite backups.
 
-The export is a logical copy, independent of the database engine: ids are kept, so a restore
+The export is a logical copy, independent of the database engine (dates as ISO 8601 text,
+binary columns as base64): ids are kept, so a restore
 into an empty database made by the same migrations is exact, and an export from SQLite restores
 into PostgreSQL and back. Sign-in sessions and sign-in attempts are not exported (a restored
 database starts with everyone signed out); password hashes only when asked for.
@@ -10,6 +11,7 @@ backup API: one consistent snapshot while other connections go on writing (WAL),
 copy, which could catch a half-written page. PostgreSQL is backed up with pg_dump.
 """
 
+import base64
 import json
 import os
 import sqlite3
@@ -17,7 +19,19 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    LargeBinary,
+    Table,
+    TypeDecorator,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
@@ -51,6 +65,8 @@ def schema_revision(connection: Connection) -> str | None:
 def _json_value(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
@@ -117,10 +133,13 @@ def read_json(path: Path) -> dict:
 
 
 def _python_type(column) -> type | None:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return None
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # UTCDateTime and the like: what it stores as
+        kind = kind.impl_instance
+    for sql_type, python_type in ((DateTime, datetime), (Date, date), (LargeBinary, bytes)):
+        if isinstance(kind, sql_type):
+            return python_type
+    return None
 
 
 def _convert(table: Table, row: dict, index: int) -> dict:
@@ -138,6 +157,13 @@ def _convert(table: Table, row: dict, index: int) -> dict:
                 ) from None
             if value.tzinfo is None:
                 value = value.replace(tzinfo=UTC)
+        elif value is not None and kind is bytes:
+            try:
+                value = base64.b64decode(value, validate=True)
+            except (TypeError, ValueError):
+                raise BackupError(
+                    f"table {table.name}, row {index + 1}, {key}: not base64-encoded bytes"
+                ) from None
         elif value is not None and kind is date:
             try:
                 value = date.fromisoformat(value)

@@ -268,8 +268,12 @@ def export(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
             data = export_all(connection, include_password_hashes=include_password_hashes)
-    except (OperationalError, ProgrammingError):
-        _fail("the database has no plantrack tables: run `plantrack db upgrade` first")
+    except (OperationalError, ProgrammingError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"
+        _fail(
+            f"could not read the database ({reason}): if its schema is not up to date, "
+            "run `plantrack db upgrade` first"
+        )
     try:
         size = write_json(output, data)
     except OSError as error:

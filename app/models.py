@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     ForeignKeyConstraint,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
 )
@@ -431,3 +432,17 @@ class AuditEvent(SQLModel, table=True):
     summary: str = Field(default="", max_length=500)
     before_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     after_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class PublishedFile(SQLModel, table=True):
+    """A published report's rendered files, stored so they are served byte for byte as sent."""
+
+    __tablename__ = "published_file"
+    __table_args__ = (UniqueConstraint("report_id", "format", name="uq_published_file_format"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="published_report.id", index=True)
+    format: str = Field(max_length=10)
+    media_type: str = Field(max_length=120)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -14,7 +14,7 @@ DOMAIN_TABLES = {
     "plan", "outcome", "theme", "commitment", "action", "action_partner", "status_update",
     "milestone", "organisation", "person", "board", "delivery_group", "meeting", "indicator",
     "indicator_value", "plan_indicator", "user", "audit_event", "published_report",
-    "auth_session", "sign_in_attempt", "reminder",
+    "auth_session", "sign_in_attempt", "reminder", "published_file",
 }
 
 

@@ -259,6 +259,12 @@ def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_b
     assert "retired" in preview.left_behind[0].reason
     plan = apply_refresh(session, preview)
     assert len(carried_summary(session, plan)) == 9
+    again = refresh(
+        session, source,
+        theme_mapping={"Prevention": PREVENTION_EI, "Diversion": None, OMRR: OMRR},
+        action_overrides={"D4": OMRR},
+    )
+    assert again.changes_nothing and len(again.already_carried) == 9
     d5 = session.exec(select(Action).where(Action.plan_id == source.id, Action.ref == "D5")).one()
     latest = latest_updates_as_at(session=session, plan_id=source.id, as_at=REFRESH_DATE)
     assert latest[d5.id].stage == Stage.in_progress  # left behind, not marked carried forward

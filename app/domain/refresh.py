@@ -262,12 +262,25 @@ def plan_refresh(
 
     statuses = statuses_as_at(session=session, plan_id=source.id, as_at=refresh_date)
     by_ref = {status.action.ref: status for status in statuses}
+    carried_into: set[int] = set()
+    taken_refs: set[str] = set()
+    if existing is not None:
+        for original_id, ref in session.exec(
+            select(Action.carried_forward_from_id, Action.ref).where(
+                Action.plan_id == existing.id
+            )
+        ):
+            taken_refs.add(ref)
+            if original_id is not None:
+                carried_into.add(original_id)
+
     overrides: dict[str, str | None] = {}
     for ref, new in action_overrides.items():
         ref, new = ref.strip(), (_clean(new) if new else None)
         if ref not in by_ref:
             raise RefreshError(f"{source.slug} has no action '{ref}'")
-        if by_ref[ref].stage in NOT_CARRIED:
+        # On a re-run the override of an action already carried into the successor is moot.
+        if by_ref[ref].stage in NOT_CARRIED and by_ref[ref].action.id not in carried_into:
             raise RefreshError(
                 f"action {ref} is {STAGE_LABELS[by_ref[ref].stage].lower()} as at "
                 f"{refresh_date.isoformat()}, so it is not carried forward"
@@ -291,18 +304,6 @@ def plan_refresh(
             f"theme '{old_title}' has outstanding actions ({', '.join(refs)}): map it to a new "
             "theme or retire it"
         )
-
-    carried_into: set[int] = set()
-    taken_refs: set[str] = set()
-    if existing is not None:
-        for original_id, ref in session.exec(
-            select(Action.carried_forward_from_id, Action.ref).where(
-                Action.plan_id == existing.id
-            )
-        ):
-            taken_refs.add(ref)
-            if original_id is not None:
-                carried_into.add(original_id)
 
     later = _updated_after(session, [s.action.id for s in outstanding], refresh_date)
     preview = RefreshPreview(

@@ -10,7 +10,8 @@ DOWNLOADS = [
 ]
 
 
-def render_html(report: AppendixReport, *, for_pdf: bool = False, request=None) -> str:
+def render_html(report: AppendixReport, *, for_pdf: bool = False, request=None,
+                banner: str | None = None, published_links=None, publish_form=None) -> str:
     """The report as HTML: the page, or (for_pdf) the standalone document WeasyPrint prints."""
     template = templates.env.get_template("reports/appendix.html")
     return template.render(
@@ -19,4 +20,7 @@ def render_html(report: AppendixReport, *, for_pdf: bool = False, request=None) 
         layout="reports/pdf_base.html" if for_pdf else "base.html",
         downloads=DOWNLOADS,
         request=request,
+        banner=banner,
+        published_links=published_links,
+        publish_form=publish_form,
     )

@@ -160,7 +160,17 @@ def read_appendix(
     as_at: date | None = None, since: date | None = None,
 ):
     report = _appendix_for(session, slug, as_at, since)
-    return HTMLResponse(render_html(report, request=request))
+    publish_form = None
+    if user.role == Role.admin:
+        from markupsafe import Markup
+
+        from app.web.report_pages import _default_meeting, _meetings_for
+
+        plan = plan_or_404(session, slug)
+        publish_form = Markup(templates.env.get_template("reports/_publish_appendix.html").render(
+            request=request, report=report, meetings=_meetings_for(session, plan),
+            default_meeting=_default_meeting(session, plan, report.as_at)))
+    return HTMLResponse(render_html(report, request=request, publish_form=publish_form))
 
 
 @router.get("/plans/{slug}/reports/appendix.{extension}")

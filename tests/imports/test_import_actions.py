@@ -65,7 +65,10 @@ def imported(session: Session, plan: Plan) -> dict[str, dict]:
     actions = session.exec(select(Action).where(Action.plan_id == plan.id)).all()
     for action in actions:
         theme = session.get(Theme, action.theme_id)
-        organisation = session.get(Organisation, action.lead_organisation_id)
+        organisation = (
+            session.get(Organisation, action.lead_organisation_id)
+            if action.lead_organisation_id else None
+        )
         person = session.get(Person, action.lead_person_id) if action.lead_person_id else None
         partners = session.exec(
             select(Organisation.short_name)

@@ -1,0 +1,496 @@
+"""Outcome indicators: definitions kept as versions, their dated values, and a plan's choice of them.
+
+A changed definition is a new Indicator row (version + 1, superseding the one before, valid from
+a date), never an edit in place, so a report as at an earlier date still shows the definition
+it was made with and can say when the definition changed.
+
+The values of an indicator are one series per key: a value belongs to the version that was
+current when it was recorded, and a period can hold only one value across all versions.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.audit import record_event
+from app.domain.timescales import uk_date
+from app.models import Better, Indicator, IndicatorValue, Plan, PlanIndicator, User
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def latest_versions(indicators: list[Indicator]) -> dict[str, Indicator]:
+    """The highest version of each key among the given rows."""
+    latest: dict[str, Indicator] = {}
+    for indicator in indicators:
+        if indicator.key not in latest or indicator.version > latest[indicator.key].version:
+            latest[indicator.key] = indicator
+    return latest
+
+
+def version_as_at(versions: list[Indicator], as_at: date | None) -> Indicator | None:
+    """The version in force on a date: the latest one whose valid_from is on or before it (the
+    first version, with no valid_from, is in force from the beginning). None means today's."""
+    ordered = sorted(versions, key=lambda indicator: indicator.version)
+    if not ordered:
+        return None
+    if as_at is None:
+        return ordered[-1]
+    in_force = [v for v in ordered if v.valid_from is None or v.valid_from <= as_at]
+    return in_force[-1] if in_force else ordered[0]
+
+
+def list_latest_indicators(session: Session) -> list[Indicator]:
+    """The current definition of every indicator, by title."""
+    latest = latest_versions(list(session.exec(select(Indicator))))
+    return sorted(latest.values(), key=lambda indicator: (indicator.title.lower(), indicator.key))
+
+
+def read_latest_indicator(session: Session, key: str) -> Indicator | None:
+    return session.exec(
+        select(Indicator).where(Indicator.key == key).order_by(Indicator.version.desc()).limit(1)
+    ).first()
+
+
+def read_indicator_versions(session: Session, key: str) -> list[Indicator]:
+    """Every version of one indicator, oldest first."""
+    return list(session.exec(select(Indicator).where(Indicator.key == key).order_by(Indicator.version)))
+
+
+def read_indicator_values(
+    session: Session, key: str, *, as_at: date | None = None
+) -> list[IndicatorValue]:
+    """The series of one indicator across all its versions, in period order."""
+    query = (
+        select(IndicatorValue)
+        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+        .where(Indicator.key == key)
+    )
+    if as_at is not None:
+        query = query.where(IndicatorValue.period_end <= as_at)
+    return list(session.exec(query.order_by(IndicatorValue.period_end, IndicatorValue.id)))
+
+
+def read_values_by_key(
+    session: Session, keys: list[str], *, as_at: date | None = None
+) -> dict[str, list[IndicatorValue]]:
+    """The series of several indicators in one query, each in period order."""
+    series: dict[str, list[IndicatorValue]] = {key: [] for key in keys}
+    if not keys:
+        return series
+    query = (
+        select(Indicator.key, IndicatorValue)
+        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+        .where(Indicator.key.in_(keys))
+    )
+    if as_at is not None:
+        query = query.where(IndicatorValue.period_end <= as_at)
+    for key, value in session.exec(query.order_by(IndicatorValue.period_end, IndicatorValue.id)):
+        series[key].append(value)
+    return series
+
+
+def read_plan_indicator_keys(session: Session, plan: Plan) -> list[str]:
+    """The keys of the indicators a plan has chosen, in the plan's order."""
+    return list(
+        session.exec(
+            select(PlanIndicator.indicator_key)
+            .where(PlanIndicator.plan_id == plan.id)
+            .order_by(PlanIndicator.position, PlanIndicator.indicator_key)
+        )
+    )
+
+
+def read_plan_indicators(
+    session: Session, plan: Plan, *, as_at: date | None = None
+) -> list[Indicator]:
+    """A plan's chosen indicators, in its order, each as defined on as_at (None: today's)."""
+    keys = read_plan_indicator_keys(session, plan)
+    versions = read_versions_by_key(session, keys)
+    chosen = [version_as_at(versions[key], as_at) for key in keys]
+    return [indicator for indicator in chosen if indicator is not None]
+
+
+def read_versions_by_key(session: Session, keys: list[str]) -> dict[str, list[Indicator]]:
+    versions: dict[str, list[Indicator]] = {key: [] for key in keys}
+    if not keys:
+        return versions
+    for indicator in session.exec(
+        select(Indicator).where(Indicator.key.in_(keys)).order_by(Indicator.key, Indicator.version)
+    ):
+        versions[indicator.key].append(indicator)
+    return versions
+
+
+def read_plans_by_indicator(session: Session) -> dict[str, list[Plan]]:
+    """For each indicator key, the plans that chose it, by title."""
+    plans: dict[str, list[Plan]] = {}
+    rows = session.exec(
+        select(PlanIndicator.indicator_key, Plan)
+        .join(Plan, Plan.id == PlanIndicator.plan_id)
+        .order_by(Plan.title)
+    )
+    for key, plan in rows:
+        plans.setdefault(key, []).append(plan)
+    return plans
+
+
+# --- Definitions and their changes --------------------------------------------------------------
+
+# What a revision may change, and how the history names each field.
+DEFINITION_FIELDS = {
+    "title": "Title",
+    "unit": "Unit",
+    "better": "Which direction is better",
+    "data_source": "Data source",
+    "lag_note": "Publication lag",
+    "geography": "Geography",
+    "baseline_value": "Baseline",
+    "baseline_label": "Baseline period",
+    "target_value": "Target",
+    "target_label": "Target date",
+    "is_illustrative": "Illustrative data",
+}
+_TEXT_LIMITS = {
+    "title": 300, "unit": 30, "data_source": 500, "lag_note": 500, "geography": 120,
+    "baseline_label": 120, "target_label": 120,
+}
+_REQUIRED = {"title", "unit", "data_source"}
+
+
+class IndicatorError(ValueError):
+    """A definition or value that cannot be saved; errors maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+class UnknownIndicator(LookupError):
+    pass
+
+
+def definition_of(indicator: Indicator) -> dict:
+    return {name: getattr(indicator, name) for name in DEFINITION_FIELDS}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class DefinitionChange:
+    """Version `version` replaced version `version - 1` from `valid_from`."""
+
+    version: int
+    valid_from: date | None
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        changed = ", ".join(change.label.lower() for change in self.changes) or "no fields"
+        when = f" on {uk_date(self.valid_from)}" if self.valid_from else ""
+        return f"Definition changed{when} (version {self.version}): {changed}."
+
+
+def definition_changes(session: Session, key: str) -> list[DefinitionChange]:
+    """Each revision of an indicator's definition, oldest first, with the fields it changed."""
+    versions = read_indicator_versions(session, key)
+    history = []
+    for before, after in zip(versions, versions[1:], strict=False):
+        old, new = definition_of(before), definition_of(after)
+        history.append(
+            DefinitionChange(
+                version=after.version,
+                valid_from=after.valid_from,
+                changes=[
+                    FieldChange(name, DEFINITION_FIELDS[name], old[name], new[name])
+                    for name in DEFINITION_FIELDS
+                    if old[name] != new[name]
+                ],
+            )
+        )
+    return history
+
+
+def _clean_definition_changes(current: Indicator, changes: dict) -> dict:
+    unknown = sorted(set(changes) - set(DEFINITION_FIELDS))
+    if unknown:
+        raise IndicatorError({name: f"'{name}' is not part of a definition" for name in unknown})
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    for name, value in changes.items():
+        if name in _TEXT_LIMITS:
+            text = " ".join(str(value or "").split())
+            if name in _REQUIRED and not text:
+                errors[name] = f"Enter the {DEFINITION_FIELDS[name].lower()}"
+            elif len(text) > _TEXT_LIMITS[name]:
+                errors[name] = (
+                    f"{DEFINITION_FIELDS[name]} must be {_TEXT_LIMITS[name]} characters or fewer"
+                )
+            cleaned[name] = text
+        elif name == "better":
+            if value not in {b.value for b in Better}:
+                errors[name] = "Choose whether higher or lower is better, or neither"
+            cleaned[name] = str(value)
+        elif name in ("baseline_value", "target_value"):
+            if value is None or value == "":
+                cleaned[name] = None
+            else:
+                try:
+                    cleaned[name] = parse_number(value)
+                except ValueError as error:
+                    errors[name] = str(error)
+        elif name == "is_illustrative":
+            cleaned[name] = bool(value)
+    if errors:
+        raise IndicatorError(errors)
+    return {name: value for name, value in cleaned.items() if getattr(current, name) != value}
+
+
+def revise_indicator(
+    session: Session,
+    key: str,
+    changes: dict,
+    user: User | None,
+    *,
+    valid_from: date | None = None,
+    reason: str = "",
+) -> Indicator:
+    """A new version of the definition with `changes` applied; the old version is left as it was.
+
+    Raises UnknownIndicator, or IndicatorError when nothing changes or a field is invalid. Two
+    people revising at once collide on the (key, version) unique key; the caller rolls back.
+    """
+    current = read_latest_indicator(session, key)
+    if current is None:
+        raise UnknownIndicator(f"There is no indicator '{key}'.")
+    effective = valid_from or date.today()
+    if current.valid_from is not None and effective < current.valid_from:
+        raise IndicatorError({
+            "valid_from": "The new definition must take effect on or after "
+            f"{uk_date(current.valid_from)}, when version {current.version} took effect",
+        })
+    changed = _clean_definition_changes(current, changes)
+    if not changed:
+        raise IndicatorError({"definition": "Nothing in the definition has changed"})
+    revised = Indicator(
+        **(definition_of(current) | changed),
+        key=current.key,
+        version=current.version + 1,
+        supersedes_id=current.id,
+        valid_from=effective,
+    )
+    session.add(revised)
+    session.flush()
+    record_event(
+        session,
+        user=user,
+        verb="revise",
+        entity_type="indicator",
+        entity_id=revised.id,
+        summary=(
+            f"Revised the definition of '{key}' (version {revised.version} from "
+            f"{uk_date(effective)}): {', '.join(sorted(changed))}"
+            + (f". Reason: {reason.strip()}" if reason.strip() else "")
+        ),
+        before={name: getattr(current, name) for name in changed} | {"version": current.version},
+        after=changed | {"version": revised.version, "valid_from": effective},
+    )
+    return revised
+
+
+# --- Values --------------------------------------------------------------------------------------
+
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+MAX_PERIOD_LABEL = 60
+MAX_NOTE = 500
+
+
+def parse_number(text) -> float:
+    """A figure as people type it: 63, 43.1, 1,962 or 67%; never NaN or infinity."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise ValueError(f"'{text}' is not a number")
+        return float(text)
+    raw = str(text or "").strip()
+    if not raw:
+        raise ValueError("Enter a value")
+    candidate = raw.removesuffix("%").strip()
+    if _GROUPED_NUMBER.match(candidate):
+        candidate = candidate.replace(",", "")
+    if not _PLAIN_NUMBER.match(candidate):
+        raise ValueError(f"'{raw}' is not a number")
+    return float(candidate)
+
+
+def parse_period_end(text) -> date:
+    """YYYY-MM-DD or DD/MM/YYYY (how UK spreadsheets write dates)."""
+    if isinstance(text, date):
+        return text
+    raw = str(text or "").strip()
+    if not raw:
+        raise ValueError("Enter the date the period ends")
+    problem = ValueError(f"'{raw}' is not a date: use YYYY-MM-DD or DD/MM/YYYY")
+    if _ISO.match(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise problem from None
+    if match := _DMY.match(raw):
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise problem from None
+    raise problem
+
+
+@dataclass(frozen=True)
+class ValueIn:
+    """One figure ready to store: validated, its indicator found."""
+
+    key: str
+    indicator_id: int
+    period_label: str
+    period_end: date
+    value: float
+    note: str = ""
+    row: int | None = None  # the CSV row it came from, if any
+
+
+def check_value_fields(
+    *, period_label: str, period_end, value, note: str, today: date | None = None
+) -> tuple[dict[str, str], dict]:
+    """(errors by field, cleaned fields) for one figure; the period label defaults to the date."""
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["period_end"] = parse_period_end(period_end)
+        if cleaned["period_end"] > (today or date.today()):
+            errors["period_end"] = (
+                f"{cleaned['period_end'].isoformat()} is in the future: a figure is recorded "
+                "for a period that has ended"
+            )
+    except ValueError as error:
+        errors["period_end"] = str(error)
+    try:
+        cleaned["value"] = parse_number(value)
+    except ValueError as error:
+        errors["value"] = str(error)
+    label = " ".join(str(period_label or "").split())
+    if not label and "period_end" in cleaned:
+        label = uk_date(cleaned["period_end"])
+    if len(label) > MAX_PERIOD_LABEL:
+        errors["period_label"] = f"The period must be {MAX_PERIOD_LABEL} characters or fewer"
+    cleaned["period_label"] = label
+    note = str(note or "").strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    cleaned["note"] = note
+    return errors, cleaned
+
+
+def stored_periods(session: Session, keys: list[str]) -> set[tuple[str, date]]:
+    """(key, period_end) of every stored value of these indicators, in one query."""
+    if not keys:
+        return set()
+    return set(
+        session.exec(
+            select(Indicator.key, IndicatorValue.period_end)
+            .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+            .where(Indicator.key.in_(keys))
+        )
+    )
+
+
+def add_value(
+    session: Session,
+    *,
+    key: str,
+    period_label: str,
+    period_end,
+    value,
+    note: str = "",
+    user: User | None,
+) -> IndicatorValue:
+    """Record one figure against the current definition. Raises UnknownIndicator or
+    IndicatorError (errors by field: period_label, period_end, value, note)."""
+    indicator = read_latest_indicator(session, key)
+    if indicator is None:
+        raise UnknownIndicator(f"There is no indicator '{key}'.")
+    errors, cleaned = check_value_fields(
+        period_label=period_label, period_end=period_end, value=value, note=note
+    )
+    if "period_end" in cleaned and (key, cleaned["period_end"]) in stored_periods(session, [key]):
+        errors.setdefault(
+            "period_end",
+            f"A value for the period ending {cleaned['period_end'].isoformat()} is already "
+            "stored: a recorded figure is not overwritten",
+        )
+    if errors:
+        raise IndicatorError(errors)
+    stored = store_values(
+        session,
+        [ValueIn(key=key, indicator_id=indicator.id, **cleaned)],
+        user=user,
+        verb="add_value",
+    )
+    return stored[0]
+
+
+def store_values(
+    session: Session, values: list[ValueIn], *, user: User | None, verb: str
+) -> list[IndicatorValue]:
+    """Add the figures and one audit event per indicator touched; the caller commits."""
+    rows = [
+        IndicatorValue(
+            indicator_id=item.indicator_id,
+            period_label=item.period_label,
+            period_end=item.period_end,
+            value=item.value,
+            note=item.note,
+        )
+        for item in values
+    ]
+    session.add_all(rows)
+    session.flush()
+    by_indicator: dict[tuple[str, int], list[ValueIn]] = {}
+    for item in values:
+        by_indicator.setdefault((item.key, item.indicator_id), []).append(item)
+    for (key, indicator_id), items in by_indicator.items():
+        described = [
+            {"period": item.period_label, "period_end": item.period_end, "value": item.value,
+             "note": item.note}
+            for item in items
+        ]
+        if len(items) == 1:
+            summary = (
+                f"Recorded {format_number(items[0].value)} for '{key}', "
+                f"{items[0].period_label} (period ending {items[0].period_end.isoformat()})"
+            )
+        else:
+            summary = f"Recorded {len(items)} values for '{key}'"
+        record_event(
+            session, user=user, verb=verb, entity_type="indicator", entity_id=indicator_id,
+            summary=summary, after={"values": described},
+        )
+    return rows
+
+
+def format_number(value: float) -> str:
+    """63.0 -> 63, 1962.0 -> 1,962, 43.1 -> 43.1."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{round(value, 6):,}"

@@ -1,0 +1,251 @@
+"""The one-page highlight report a board reads each quarter, drafted from the data.
+
+Its text sections (activity since the last report, planned activity) are drafted from the
+recorded updates and may be edited by the office before publishing; its figures (headline, RAG
+summary, change since the last report, indicators) are computed and cannot be edited.
+"""
+
+import calendar
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from app.domain.cycle import board_meetings
+from app.domain.progress import Counts, count, headline
+from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
+from app.domain.status import statuses_as_at
+from app.domain.timescales import uk_date
+from app.models import Action, Board, Meeting, Milestone, Outcome, Plan, Stage, StatusUpdate
+from app.reports.appendix import RatingRule, default_since
+
+
+class TextSection(BaseModel):
+    key: str
+    heading: str
+    items: list[str]
+
+
+class MilestoneRow(BaseModel):
+    when: str
+    due_date: date
+    title: str
+    achieved_on: date | None
+    overdue: bool
+
+
+class StatusRow(BaseModel):
+    """Enough of each action to compare one report with another."""
+
+    ref: str
+    title: str
+    stage: str
+    rag: str | None
+    overdue: bool
+
+
+class HighlightReport(BaseModel):
+    kind: str = "highlight"
+    title: str
+    plan_slug: str
+    plan_title: str
+    board: str
+    meeting_title: str
+    meeting_date: date | None
+    as_at: date
+    since: date
+    next_report: date
+    produced_at: datetime
+    strategic_outcomes: list[str]
+    headline: str
+    rag_scheme_name: str
+    rag_rules: list[RatingRule]
+    totals: Counts
+    previous_totals: Counts
+    changes: list[str]
+    sections: list[TextSection]
+    milestones_ahead: list[MilestoneRow]
+    indicators: list[dict]
+    actions: list[StatusRow]
+
+    @property
+    def as_at_text(self) -> str:
+        return uk_date(self.as_at)
+
+    def section(self, key: str) -> TextSection:
+        return next(section for section in self.sections if section.key == key)
+
+
+def month_label(day: date) -> str:
+    return f"{calendar.month_name[day.month]} {day.year}"
+
+
+def _window(session: Session, meeting: Meeting | None, as_at: date) -> tuple[date, date]:
+    """(previous report, next report) around a meeting: the same board's neighbours."""
+    if meeting is None:
+        return default_since(as_at), _add_months(as_at, 3)
+    meetings = board_meetings(session, board_id=meeting.board_id)
+    earlier = [m.held_on for m in meetings if m.held_on < meeting.held_on]
+    later = [m.held_on for m in meetings if m.held_on > meeting.held_on]
+    return (earlier[-1] if earlier else default_since(as_at),
+            later[0] if later else _add_months(as_at, 3))
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def describe_changes(previous: list[StatusRow], current: list[StatusRow], scheme: str) -> list[str]:
+    """Plain sentences: "3 more actions complete"; "2 moved from Amber to Red"."""
+    before = {row.ref: row for row in previous}
+    completed = [r for r in current if r.stage == Stage.complete and before.get(r.ref) and before[r.ref].stage != Stage.complete]
+    moves: dict[tuple[str, str], int] = {}
+    for row in current:
+        old = before.get(row.ref)
+        if old and old.rag and row.rag and old.rag != row.rag:
+            moves[(old.rag, row.rag)] = moves.get((old.rag, row.rag), 0) + 1
+    newly_overdue = [r for r in current if r.overdue and not (before.get(r.ref) and before[r.ref].overdue)]
+    started = [r for r in current if r.stage == Stage.in_progress and before.get(r.ref) and before[r.ref].stage == Stage.not_started]
+    order = {rule.key: i for i, rule in enumerate(ratings(scheme))}
+    sentences = []
+    if completed:
+        sentences.append(f"{len(completed)} more action{'s' if len(completed) != 1 else ''} complete")
+    if started:
+        sentences.append(f"{len(started)} action{'s' if len(started) != 1 else ''} started")
+    for (old, new), n in sorted(moves.items(), key=lambda item: (order.get(item[0][0], 9), order.get(item[0][1], 9))):
+        sentences.append(f"{n} moved from {RAG_LABELS[old]} to {RAG_LABELS[new]}")
+    if newly_overdue:
+        sentences.append(f"{len(newly_overdue)} newly overdue")
+    return sentences or ["No change in stage or rating since the last report"]
+
+
+def _status_rows(session: Session, plan: Plan, as_at: date) -> tuple[list[StatusRow], Counts]:
+    statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
+    rows = [
+        StatusRow(ref=s.action.ref, title=s.action.title, stage=s.stage.value, rag=s.rag,
+                  overdue=s.is_overdue(as_at))
+        for s in statuses
+    ]
+    return rows, Counts(**count(statuses, as_at=as_at, scheme=plan.rag_scheme))
+
+
+def build_highlight(
+    session: Session,
+    plan: Plan,
+    meeting: Meeting | None = None,
+    *,
+    as_at: date | None = None,
+    since: date | None = None,
+    next_report: date | None = None,
+    produced_at: datetime | None = None,
+) -> HighlightReport:
+    """The highlight report of a plan for a meeting (or between two dates)."""
+    as_at = as_at or (meeting.held_on if meeting else date.today())
+    window_since, window_next = _window(session, meeting, as_at)
+    since = since or window_since
+    next_report = next_report or window_next
+    board = session.get(Board, meeting.board_id if meeting else plan.board_id) if (meeting or plan.board_id) else None
+
+    rows, totals = _status_rows(session, plan, as_at)
+    previous_rows, previous_totals = _status_rows(session, plan, since)
+    actions = {a.id: a for a in session.exec(select(Action).where(Action.plan_id == plan.id))}
+
+    recent = session.exec(
+        select(StatusUpdate)
+        .join(Action, Action.id == StatusUpdate.action_id)
+        .where(Action.plan_id == plan.id, StatusUpdate.review_state == "approved",
+               StatusUpdate.effective_on > since, StatusUpdate.effective_on <= as_at)
+        .order_by(StatusUpdate.effective_on, StatusUpdate.id)
+    ).all()
+    activity = []
+    for update in recent:
+        action = actions[update.action_id]
+        text = f"{action.ref} {action.title}" + (f": {update.commentary}" if update.commentary else "")
+        activity.append(f"Completed: {text}" if update.stage == Stage.complete else text)
+
+    due_next = sorted(
+        (a for a in actions.values() if as_at < a.due_date <= next_report),
+        key=lambda a: (a.due_date, a.position),
+    )
+    current_stage = {row.ref: row.stage for row in rows}
+    planned = [
+        f"{a.ref} {a.title} (due {a.due_label or uk_date(a.due_date)})"
+        for a in due_next
+        if current_stage.get(a.ref) not in (Stage.complete, Stage.withdrawn, Stage.carried_forward)
+    ]
+    milestones = session.exec(
+        select(Milestone).where(Milestone.plan_id == plan.id).order_by(Milestone.due_date, Milestone.id)
+    ).all()
+    month_start = as_at.replace(day=1)
+    planned += [
+        f"Milestone: {m.title} ({m.due_label or uk_date(m.due_date)})"
+        for m in milestones
+        if as_at < m.due_date <= next_report and not (m.achieved_on and m.achieved_on <= as_at)
+    ]
+    ahead = [
+        MilestoneRow(
+            when=m.due_label or month_label(m.due_date),
+            due_date=m.due_date,
+            title=m.title,
+            achieved_on=m.achieved_on if m.achieved_on and m.achieved_on <= as_at else None,
+            overdue=m.due_date < as_at and not (m.achieved_on and m.achieved_on <= as_at),
+        )
+        for m in milestones
+        if m.due_date >= month_start
+    ]
+    outcomes = session.exec(
+        select(Outcome.title).where(Outcome.plan_id == plan.id).order_by(Outcome.position)
+    ).all()
+    return HighlightReport(
+        title=f"Highlight report: {plan.title}",
+        plan_slug=plan.slug,
+        plan_title=plan.title,
+        board=board.name if board else "",
+        meeting_title=meeting.title if meeting else "",
+        meeting_date=meeting.held_on if meeting else None,
+        as_at=as_at,
+        since=since,
+        next_report=next_report,
+        produced_at=produced_at or datetime.now(UTC).replace(microsecond=0),
+        strategic_outcomes=list(outcomes),
+        headline=headline(totals, as_at),
+        rag_scheme_name=SCHEME_NAMES[plan.rag_scheme],
+        rag_rules=[RatingRule(key=r.key, label=r.label, letter=r.letter, meaning=r.meaning)
+                   for r in ratings(plan.rag_scheme)],
+        totals=totals,
+        previous_totals=previous_totals,
+        changes=describe_changes(previous_rows, rows, plan.rag_scheme),
+        sections=[
+            TextSection(key="activity", heading="Activity since last report",
+                        items=activity or ["No updates were recorded in this period."]),
+            TextSection(key="planned", heading="Planned activity before next report",
+                        items=planned or ["Nothing is due before the next report."]),
+        ],
+        milestones_ahead=ahead,
+        indicators=_indicator_sections(session, plan, as_at),
+        actions=rows,
+    )
+
+
+def _indicator_sections(session: Session, plan: Plan, as_at: date) -> list[dict]:
+    try:
+        from app.domain.indicators import build_indicator_sections
+    except ImportError:  # the indicators module arrives with its own change
+        return []
+    return [section.model_dump(mode="json") for section in build_indicator_sections(session, plan, as_at)]
+
+
+def with_edited_text(report: HighlightReport, edits: dict[str, str]) -> HighlightReport:
+    """The report with the office's wording of its text sections (one item per line).
+
+    Only text sections can be edited; figures are never taken from the form."""
+    sections = []
+    for section in report.sections:
+        if section.key in edits:
+            items = [line.strip() for line in edits[section.key].splitlines() if line.strip()]
+            sections.append(section.model_copy(update={"items": items}))
+        else:
+            sections.append(section)
+    return report.model_copy(update={"sections": sections})

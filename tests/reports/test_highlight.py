@@ -1,0 +1,93 @@
+"""The highlight report: drafted from the data, its figures computed, its text editable."""
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from pypdf import PdfReader
+from sqlmodel import select
+
+from app.domain.progress import get_plan
+from app.models import Board, Meeting
+from app.reports.highlight import build_highlight, describe_changes, with_edited_text, StatusRow
+from app.reports.highlight_formats import render_highlight_docx, render_highlight_pdf
+
+SEED_MILESTONES = [
+    ("April 2019", "Launch of new IoM operational model."),
+    ("May 2019", "Outcome from YOS reviews to be considered by joint YOS Board meeting."),
+    ("May 2019", "Stakeholder event held to consider the recommendations of SOT City Council report "
+                 "into the provision of employment advice and brokerage services for offenders."),
+    ("May 2019", "Meeting of OMCDDB"),
+    ("May 2019", "Performance report presented to OMCDDB using new offending and reoffending dashboard."),
+]
+
+
+@pytest.fixture
+def april_2019(session):
+    """The 2018-21 plan's report to the Police and Crime Panel in April 2019 (seeds/003)."""
+    plan = get_plan(session=session, slug="reduced-offending-2018-21")
+    panel = session.exec(select(Board).where(Board.short_name == "PCP")).one()
+    meeting = session.exec(select(Meeting).where(Meeting.board_id == panel.id,
+                                                 Meeting.held_on == date(2019, 4, 15))).one()
+    return plan, meeting, build_highlight(session, plan, meeting)
+
+
+def test_the_april_2019_report_lists_the_milestones_the_seed_report_names(april_2019):
+    _, _, report = april_2019
+    assert [(m.when, m.title) for m in report.milestones_ahead] == SEED_MILESTONES
+    assert report.strategic_outcomes == ["People are prevented from first time offending",
+                                         "People are prevented from reoffending"]
+
+
+def test_activity_since_is_the_updates_between_the_two_meetings(session, april_2019):
+    _, meeting, report = april_2019
+    assert report.since < report.as_at == meeting.held_on
+    activity = report.section("activity").items
+    assert activity and all(item for item in activity)
+    assert any(item.startswith("Completed: ") for item in activity)
+
+
+def test_planned_activity_is_what_falls_due_before_the_next_report(april_2019):
+    _, _, report = april_2019
+    planned = report.section("planned").items
+    assert report.next_report > report.as_at
+    assert any("RR12" in item for item in planned)
+
+
+def test_the_change_since_the_last_report_is_computed():
+    before = [StatusRow(ref="A", title="a", stage="in_progress", rag="amber", overdue=False),
+              StatusRow(ref="B", title="b", stage="in_progress", rag="amber", overdue=False),
+              StatusRow(ref="C", title="c", stage="in_progress", rag="green", overdue=False),
+              StatusRow(ref="D", title="d", stage="not_started", rag=None, overdue=False)]
+    after = [StatusRow(ref="A", title="a", stage="in_progress", rag="red", overdue=False),
+             StatusRow(ref="B", title="b", stage="in_progress", rag="red", overdue=True),
+             StatusRow(ref="C", title="c", stage="complete", rag=None, overdue=False),
+             StatusRow(ref="D", title="d", stage="in_progress", rag="green", overdue=False)]
+    assert describe_changes(before, after, "rag3") == [
+        "1 more action complete", "1 action started", "2 moved from Amber to Red", "1 newly overdue",
+    ]
+
+
+def test_only_the_text_can_be_edited(april_2019):
+    _, _, report = april_2019
+    edited = with_edited_text(report, {"activity": "First point\n\n  Second point  \n", "headline": "99%"})
+    assert edited.section("activity").items == ["First point", "Second point"]
+    assert edited.headline == report.headline
+    assert edited.section("planned").items == report.section("planned").items
+
+
+def test_the_pdf_and_word_files_carry_the_report(april_2019):
+    _, _, report = april_2019
+    pdf = PdfReader(io.BytesIO(render_highlight_pdf(report)))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert report.headline in text
+    assert "Meeting of OMCDDB" in text
+    box = pdf.pages[0].mediabox
+    assert round(float(box.height) / 72 * 25.4) == 297  # portrait
+    document = Document(io.BytesIO(render_highlight_docx(report)))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "Milestones ahead" in headings and "Activity since last report" in headings
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert report.headline in body
+    assert "May 2019: Meeting of OMCDDB" in body
