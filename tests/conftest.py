@@ -214,3 +214,29 @@ def smtp_server(monkeypatch):
         yield received
     finally:
         controller.stop()
+
+
+def _second_client(session):
+    from fastapi.testclient import TestClient
+
+    from app.db import get_session
+    from app.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def admin_client(session):
+    """A second, independent browser-like client signed in as the office (admin)."""
+    with _second_client(session) as client:
+        client.csrf = sign_in(client, "admin")
+        yield client
+
+
+@pytest.fixture
+def viewer_client(session):
+    with _second_client(session) as client:
+        sign_in(client, "viewer")
+        yield client

@@ -213,3 +213,44 @@ def pending_updates(session: Session) -> list[tuple[StatusUpdate, Action, Plan, 
         .order_by(StatusUpdate.recorded_at)
     ).all()
     return list(rows)
+
+
+class ActionEditRejected(UpdateRejected):
+    pass
+
+
+def edit_action(session: Session, *, action: Action, plan: Plan, user: User, title: str,
+                description: str, due: str) -> Action:
+    """The office corrects an action's wording or timescale; audited with before and after."""
+    from app.domain.timescales import TimescaleError, parse_timescale
+
+    errors: dict[str, str] = {}
+    title, description, due = title.strip(), description.strip(), due.strip()
+    if not title:
+        errors["title"] = "Enter the action's title."
+    elif len(title) > 500:
+        errors["title"] = "The title must be 500 characters or fewer."
+    if len(description) > MAX_TEXT:
+        errors["description"] = f"The description must be {MAX_TEXT:,} characters or fewer."
+    due_date = None
+    try:
+        due_date = parse_timescale(due)
+    except TimescaleError as error:
+        errors["due"] = str(error)
+    if due_date and action.start_date and due_date < action.start_date:
+        errors["due"] = f"The action cannot be due before it starts ({uk_date(action.start_date)})."
+    if errors:
+        raise ActionEditRejected(errors)
+    before = {"title": action.title, "description": action.description,
+              "due_date": action.due_date, "due_label": action.due_label}
+    action.title, action.description, action.due_date = title, description, due_date
+    action.due_label = "" if due == due_date.isoformat() else due
+    session.add(action)
+    session.flush()
+    after = {"title": action.title, "description": action.description,
+             "due_date": action.due_date, "due_label": action.due_label}
+    record_event(session, user=user, verb="edit_action", entity_type="action", entity_id=action.id,
+                 summary=f"{plan.short_title} {action.ref}: edited "
+                 + ", ".join(key for key in after if after[key] != before[key]),
+                 before=before, after=after)
+    return action

@@ -7,9 +7,16 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
 from app.auth import can_update_action, editable_action_ids
-from app.deps import CurrentUser, EditorUser, SessionDep
+from app.deps import AdminUser, CurrentUser, EditorUser, SessionDep
 from app.domain.cycle import cycle_for_meeting, cycle_states, next_meeting
-from app.domain.updates import UpdateConflict, UpdateIn, UpdateRejected, record_update
+from app.domain.updates import (
+    ActionEditRejected,
+    UpdateConflict,
+    UpdateIn,
+    UpdateRejected,
+    edit_action,
+    record_update,
+)
 from app.models import Plan, PlanStatus, ReviewState, StatusUpdate, Theme
 from app.web.plan_pages import action_or_404, action_page_response, plan_or_404
 from app.web.templating import templates
@@ -109,3 +116,33 @@ def read_my_actions(request: Request, session: SessionDep, user: EditorUser):
                          "pending": pending})
     return templates.TemplateResponse(request, "actions/my_actions.html", {"sections": sections})
 
+
+
+@router.get("/plans/{slug}/actions/{ref}/edit")
+def read_action_edit(request: Request, slug: str, ref: str, session: SessionDep, user: AdminUser):
+    plan = plan_or_404(session, slug)
+    action = action_or_404(session, plan, ref)
+    form = {"title": action.title, "description": action.description,
+            "due": action.due_label or action.due_date.isoformat()}
+    return templates.TemplateResponse(request, "actions/edit.html",
+                                      {"plan": plan, "action": action, "form": form, "errors": {}})
+
+
+@router.post("/plans/{slug}/actions/{ref}/edit")
+def update_action(request: Request, slug: str, ref: str, session: SessionDep, user: AdminUser,
+                  title: str = Form(""), description: str = Form(""), due: str = Form("")):
+    plan = plan_or_404(session, slug)
+    action = action_or_404(session, plan, ref)
+    try:
+        edit_action(session, action=action, plan=plan, user=user, title=title,
+                    description=description, due=due)
+    except ActionEditRejected as rejected:
+        session.rollback()
+        return templates.TemplateResponse(
+            request, "actions/edit.html",
+            {"plan": plan, "action": action, "errors": rejected.errors,
+             "form": {"title": title, "description": description, "due": due}},
+            status_code=400,
+        )
+    session.commit()
+    return RedirectResponse(f"/plans/{plan.slug}/actions/{action.ref}", status_code=303)

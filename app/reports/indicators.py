@@ -1,0 +1,168 @@
+"""The outcome-indicator part of a report: one typed section per indicator a plan has chosen.
+
+A section holds everything its chart, caption and data table are drawn from, so a published
+report that stores its sections re-renders the same charts whatever happens to the indicator
+afterwards.
+"""
+
+import re
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, computed_field
+from sqlmodel import Session
+
+from app.domain.indicators import (
+    format_number,
+    read_indicator_versions,
+    read_plan_indicator_keys,
+    read_values_by_key,
+    read_versions_by_key,
+    version_as_at,
+)
+from app.domain.timescales import uk_date
+from app.models import Indicator, IndicatorValue, Plan
+
+# unit -> (axis label, suffix after a figure)
+UNITS = {
+    "percent": ("Percent (%)", "%"),
+    "rate_percent": ("Rate (%)", "%"),
+    "count": ("Number", ""),
+    "days": ("Days", " days"),
+}
+# Measures whose size is read from zero: a truncated axis would exaggerate a change.
+ZERO_BASELINE_UNITS = {"percent", "rate_percent", "count", "days"}
+
+# "April 2012 to March 2013 cohort": a period that is itself a range, ending in a year.
+_RANGE_LABEL = re.compile(r"^(?P<start>\D*\d{4}) to (?P<end>\D*\d{4})(?P<suffix> \w+)?$")
+
+
+class IndicatorMeasure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    label: str = ""
+
+
+class IndicatorSection(BaseModel):
+    """One indicator as a report shows it: its definition as at the report's date and its
+    values up to that date, as (period label, period end, value), in period order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    version: int
+    title: str
+    unit: str
+    better: str
+    geography: str = ""
+    data_source: str
+    lag_note: str = ""
+    baseline: IndicatorMeasure | None = None
+    target: IndicatorMeasure | None = None
+    is_illustrative: bool = False
+    values: list[tuple[str, date, float]] = []
+    definition_changed_on: date | None = None
+
+    @property
+    def axis_label(self) -> str:
+        return UNITS.get(self.unit, (self.unit.replace("_", " ").capitalize(), ""))[0]
+
+    @property
+    def zero_baseline(self) -> bool:
+        return self.unit in ZERO_BASELINE_UNITS
+
+    def format(self, value: float | None) -> str:
+        """A figure with its unit, as the table and chart print it: 63%, 1,962, 74 days."""
+        if value is None:
+            return ""
+        suffix = UNITS[self.unit][1] if self.unit in UNITS else f" {self.unit}"
+        return f"{format_number(value)}{suffix}"
+
+    @property
+    def period_range(self) -> str:
+        if not self.values:
+            return ""
+        first, last = self.values[0][0], self.values[-1][0]
+        if len(self.values) == 1 or first == last:
+            return first
+        start, end = _RANGE_LABEL.match(first), _RANGE_LABEL.match(last)
+        if start and end and start["suffix"] == end["suffix"]:
+            suffix = f"{start['suffix']}s" if start["suffix"] else ""
+            return f"{start['start']}–{end['end']}{suffix}"
+        if " to " in first or " to " in last:
+            return f"{first} – {last}"
+        return f"{first} to {last}"
+
+    @computed_field
+    @property
+    def caption(self) -> str:
+        """Measure, period, data source and publication lag, in sentences."""
+        measure = ", ".join(part for part in (self.title, self.geography) if part)
+        period = self.period_range
+        sentences = [f"{measure}, {period}." if period else f"{measure}: no figures yet."]
+        sentences.append(f"Source: {self.data_source.rstrip('.')}.")
+        if self.lag_note:
+            sentences.append(self.lag_note.rstrip(".") + ".")
+        if self.definition_changed_on:
+            sentences.append(f"The definition changed on {uk_date(self.definition_changed_on)}.")
+        if self.is_illustrative:
+            sentences.append("Illustrative data, not real figures.")
+        return " ".join(sentences)
+
+
+def section_for(
+    indicator: Indicator, values: list[IndicatorValue], *, definition_changed_on: date | None
+) -> IndicatorSection:
+    return IndicatorSection(
+        key=indicator.key,
+        version=indicator.version,
+        title=indicator.title,
+        unit=indicator.unit,
+        better=indicator.better,
+        geography=indicator.geography,
+        data_source=indicator.data_source,
+        lag_note=indicator.lag_note,
+        baseline=(
+            IndicatorMeasure(value=indicator.baseline_value, label=indicator.baseline_label)
+            if indicator.baseline_value is not None else None
+        ),
+        target=(
+            IndicatorMeasure(value=indicator.target_value, label=indicator.target_label)
+            if indicator.target_value is not None else None
+        ),
+        is_illustrative=indicator.is_illustrative,
+        values=[(value.period_label, value.period_end, value.value) for value in values],
+        definition_changed_on=definition_changed_on,
+    )
+
+
+def _changed_on(version: Indicator) -> date | None:
+    return version.valid_from if version.version > 1 else None
+
+
+def build_indicator_sections(session: Session, plan: Plan, as_at: date) -> list[IndicatorSection]:
+    """The plan's chosen indicators in its order, each as defined on as_at, with the values for
+    periods ending on or before as_at. Three queries, however many indicators and values."""
+    keys = read_plan_indicator_keys(session, plan)
+    versions = read_versions_by_key(session, keys)
+    values = read_values_by_key(session, keys, as_at=as_at)
+    sections = []
+    for key in keys:
+        indicator = version_as_at(versions[key], as_at)
+        if indicator is None:
+            continue
+        sections.append(
+            section_for(indicator, values[key], definition_changed_on=_changed_on(indicator))
+        )
+    return sections
+
+
+def build_indicator_section(
+    session: Session, key: str, *, as_at: date | None = None
+) -> IndicatorSection | None:
+    """One indicator as at a date (None: its current definition and every value)."""
+    indicator = version_as_at(read_indicator_versions(session, key), as_at)
+    if indicator is None:
+        return None
+    values = read_values_by_key(session, [key], as_at=as_at)[key]
+    return section_for(indicator, values, definition_changed_on=_changed_on(indicator))

@@ -1,0 +1,139 @@
+"""The update form and the action page, through HTTP: what an owner sees and what is written."""
+
+import re
+
+import pytest
+from sqlmodel import func, select
+
+from app.models import Action, AuditEvent, StatusUpdate
+from tests.conftest import csrf_from, sign_in
+
+ACTION = "/plans/reduced-offending-2018-21/actions/OM1"
+
+
+@pytest.fixture
+def editor(app_client):
+    app_client.csrf = sign_in(app_client, "omrr.lead@plantrack.example")
+    return app_client
+
+
+def form_of(client) -> dict:
+    page = client.get(ACTION).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    return {"stage": "in_progress", "rag": "amber", "commentary": "Progressing well.",
+            "corrective_action": "", "effective_on": "2019-06-01", "version": version,
+            "csrf_token": csrf_from(page)}
+
+
+def updates(session) -> int:
+    return session.exec(select(func.count()).select_from(StatusUpdate)).one()
+
+
+def test_an_editor_records_a_red_update_and_sees_it(editor, session):
+    data = form_of(editor) | {"rag": "red", "corrective_action": "Escalated to the OMCDB chair."}
+    response = editor.post(f"{ACTION}/updates", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    page = editor.get(response.headers["location"]).text
+    assert "Your update has been recorded." in page
+    assert "Escalated to the OMCDB chair." in page
+    dashboard = editor.get("/plans/reduced-offending-2018-21", params={"rag": "red"}).text
+    assert re.search(r'/actions/OM1">', dashboard)
+    others = editor.get("/plans/reduced-offending-2018-21", params={"rag": "green"}).text
+    assert not re.search(r'/actions/OM1">', others)
+
+
+def test_the_update_form_shows_the_previous_update_and_a_viewer_sees_none(editor, viewer_client):
+    page = editor.get(ACTION).text
+    assert "Record an update" in page and "Previous update" in page
+    viewer_page = viewer_client.get(ACTION).text
+    assert "Record an update" not in viewer_page
+    assert 'name="commentary"' not in viewer_page
+
+
+BAD_INPUT = [
+    ({"commentary": ""}, "Enter a commentary"),
+    ({"commentary": "x" * 100_000}, "10,000 characters or fewer"),
+    ({"effective_on": "2017-01-01"}, "on or after the start of the plan"),
+    ({"effective_on": "31/13/2019"}, "is not a date"),
+    ({"stage": "complete", "rag": "red"}, "only given to an action in progress"),
+    ({"rag": "red"}, "a Red rating needs one"),
+    ({"version": "not-a-number"}, "Someone else updated this action"),
+]
+
+
+@pytest.mark.parametrize("overrides, message", BAD_INPUT)
+def test_bad_input_gets_a_clear_message_and_nothing_is_written(editor, session, overrides, message):
+    before = updates(session)
+    response = editor.post(f"{ACTION}/updates", data=form_of(editor) | overrides)
+    assert response.status_code in (400, 409)
+    assert message in response.text
+    assert 'class="govuk-error-summary' in response.text
+    assert updates(session) == before
+    if overrides.get("commentary", "").startswith("x" * 10):
+        return
+    # What the owner typed is kept in the form.
+    assert (overrides.get("commentary") or "") in response.text
+
+
+def test_a_script_in_commentary_is_rendered_inert(editor):
+    evil = '<script>alert("x")</script> **bold** [link](javascript:alert(1))'
+    editor.post(f"{ACTION}/updates", data=form_of(editor) | {"commentary": evil})
+    page = editor.get(ACTION).text
+    assert '<script>alert("x")</script>' not in page
+    assert "<strong>bold</strong>" in page
+    assert 'href="javascript:' not in page
+
+
+def test_the_second_of_two_simultaneous_posts_sees_the_first(editor, session, admin_client):
+    first = form_of(editor)
+    second = form_of(admin_client)
+    assert first["version"] == second["version"]
+    assert editor.post(f"{ACTION}/updates", data=first | {"commentary": "Editor's news"},
+                       follow_redirects=False).status_code == 303
+    conflict = admin_client.post(f"{ACTION}/updates", data=second | {"commentary": "Office's news"})
+    assert conflict.status_code == 409
+    assert "Someone else updated this action while you were writing" in conflict.text
+    assert "Editor&#39;s news" in conflict.text or "Editor's news" in conflict.text
+    assert "Office&#39;s news" in conflict.text or "Office's news" in conflict.text
+    retry = re.search(r'name="version" value="(\d+)"', conflict.text).group(1)
+    resent = admin_client.post(f"{ACTION}/updates", data=second | {"commentary": "Office's news",
+                                                                   "version": retry},
+                               follow_redirects=False)
+    assert resent.status_code == 303
+    from app.models import Plan
+
+    action_id = session.exec(select(Action.id).join(Plan, Plan.id == Action.plan_id).where(
+        Plan.slug == "reduced-offending-2018-21", Action.ref == "OM1")).one()
+    texts = session.exec(select(StatusUpdate.commentary).where(StatusUpdate.action_id == action_id)).all()
+    assert "Editor's news" in texts and "Office's news" in texts
+
+
+def test_the_office_edits_an_action_and_the_audit_log_shows_before_and_after(admin_client, session):
+    page = admin_client.get(f"{ACTION}/edit").text
+    response = admin_client.post(f"{ACTION}/edit", data={
+        "title": "A clearer title", "description": "", "due": "Q2 2019/20",
+        "csrf_token": csrf_from(page)}, follow_redirects=False)
+    assert response.status_code == 303
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "edit_action")
+                         .order_by(AuditEvent.id.desc())).first()
+    assert '"due_date": "2019-09-30"' in event.after_json
+    assert '"title": "A clearer title"' in event.after_json
+    audit = admin_client.get("/audit", params={"verb": "edit_action"}).text
+    assert "A clearer title" in audit
+    bad = admin_client.post(f"{ACTION}/edit", data={"title": "", "description": "", "due": "Q5 2019/20",
+                                                    "csrf_token": csrf_from(page)})
+    assert bad.status_code == 400
+    assert "Enter the action" in bad.text and "not a timescale" in bad.text
+
+
+def test_the_audit_log_cannot_be_changed_through_the_app(admin_client):
+    for method in ("post", "put", "delete"):
+        response = getattr(admin_client, method)("/audit")
+        assert response.status_code in (403, 405)
+
+
+def test_my_actions_lists_what_the_editor_leads(editor):
+    page = editor.get("/my-actions").text
+    assert "Staffordshire Strategic Framework for Reduced Offending 2018-21" in page
+    assert "OM1" in page
+    assert "P3:" not in page  # another group's action
