@@ -39,8 +39,10 @@ test: install
 lint: install
 	$(BIN)/ruff check app tests migrations benchmarks
 
-bench: seed
+bench: install
 	$(BIN)/python benchmarks/progress_queries.py
+	$(BIN)/python benchmarks/appendix_formats.py
+	$(BIN)/python benchmarks/report_page_http.py
 
 clean:
 	rm -rf $(VENV) var

@@ -262,11 +262,13 @@ def export(
     engine = get_engine()
     try:
         with engine.connect() as connection, connection.begin():
+            # One snapshot for every table, whatever is written meanwhile (on SQLite the
+            # transaction begun above, which SQLAlchemy opens with BEGIN, already is one).
             if connection.dialect.name == "postgresql":
-                # One snapshot for every table, whatever is written meanwhile.
                 connection.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
+
             data = export_all(connection, include_password_hashes=include_password_hashes)
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"

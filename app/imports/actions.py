@@ -759,8 +759,8 @@ def _write(
             old = session.get(Person, action.lead_person_id)
             if old.organisation_id != lead_organisation.id:
                 action.lead_person_id = person(lead_organisation.id, old.role).id
-        if change.status is not None:
-            action.version += 1 if change.is_new else 0
+        if change.is_new and change.status is not None:
+            action.version += 1  # bumped by its first update; an existing action was above
         session.add(action)
         session.flush()
         if item.partners is not None:

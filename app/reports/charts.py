@@ -75,7 +75,10 @@ def _text(**overrides) -> dict:
 def _draw(section: IndicatorSection) -> Figure:
     figure = Figure(figsize=SIZE_INCHES, dpi=100, layout="constrained")
     ax = figure.add_subplot()
-    ax.set_title(textwrap.fill(section.title, 70), loc="left", **_text(fontsize=13, weight="bold"))
+    # An illustrative chart keeps room at the title's right for its label.
+    width = 52 if section.is_illustrative else 70
+    ax.set_title(textwrap.fill(section.title, width), loc="left",
+                 **_text(fontsize=13, weight="bold"))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_ylabel(section.axis_label, **_text(fontsize=10))
@@ -105,14 +108,16 @@ def _draw(section: IndicatorSection) -> Figure:
         if section.target.label:
             label += f" ({section.target.label})"
         ax.axhline(section.target.value, color=TARGET, linestyle="--", linewidth=1.5, zorder=1)
-        ax.text(0.99, section.target.value, label, transform=ax.get_yaxis_transform(),
-                ha="right", va="bottom", **_text(fontsize=9, color=TARGET))
+        ax.annotate(label, (0.99, section.target.value), xycoords=ax.get_yaxis_transform(),
+                    textcoords="offset points", xytext=(0, 3), ha="right", va="bottom",
+                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                    **_text(fontsize=9, color=TARGET))
     if section.is_illustrative:
-        # Across the plot, behind the data, and boxed at its corner: never mistaken for fact.
+        # Across the plot, behind the data, and boxed beside the title: never mistaken for fact.
         ax.text(0.5, 0.5, ILLUSTRATIVE.upper(), transform=ax.transAxes, ha="center",
                 va="center", rotation=18, zorder=0, alpha=0.45,
                 **_text(fontsize=38, weight="bold", color=WATERMARK))
-        ax.text(0.99, 0.98, ILLUSTRATIVE, transform=ax.transAxes, ha="right", va="top",
+        ax.text(0.99, 1.02, ILLUSTRATIVE, transform=ax.transAxes, ha="right", va="bottom",
                 bbox={"boxstyle": "square,pad=0.4", "facecolor": HIGHLIGHT, "edgecolor": TEXT},
                 **_text(fontsize=11, weight="bold"))
     return figure
@@ -124,8 +129,11 @@ def _draw_bar(section: IndicatorSection, ax) -> None:
     ax.set_xlim(-1, 1)
     ax.set_xticks([0], [label], **_text(fontsize=10))
     ax.set_xlabel("Period", **_text(fontsize=10))
-    ax.annotate(section.format(value), (0, value), textcoords="offset points", xytext=(0, 5),
-                ha="center", va="bottom", **_text(fontsize=10, weight="bold"))
+    # Inside the top of the bar, clear of a target line drawn near it, unless the bar is too short.
+    inside = value > 0 and (section.target is None or value >= 0.15 * section.target.value)
+    ax.annotate(section.format(value), (0, value), textcoords="offset points",
+                xytext=(0, -6 if inside else 5), ha="center", va="top" if inside else "bottom",
+                **_text(fontsize=11, weight="bold", color="white" if inside else TEXT))
 
 
 def _draw_line(section: IndicatorSection, ax) -> None:
@@ -171,6 +179,7 @@ def chart_description(section: IndicatorSection) -> str:
     return f"{prefix}{kind} of {section.title}. {figures}.{target}"
 
 
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
 
@@ -179,6 +188,7 @@ def _svg_element(svg: str, section: IndicatorSection) -> str:
     """The <svg> element alone, fit to be inlined in HTML: no XML prologue, its ids made unique
     to this indicator (several charts share a page), an accessible name and a fluid width."""
     svg = svg[svg.index("<svg"):]
+    svg = _METADATA.sub("", svg)
     prefix = re.sub(r"[^A-Za-z0-9-]", "-", f"chart-{section.key}-v{section.version}-")
     svg = _ID.sub(lambda match: f'id="{prefix}{match[1]}"', svg)
     svg = _REFERENCE.sub(lambda match: f"{match[1]}{prefix}{match[2]}", svg)

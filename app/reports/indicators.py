@@ -36,6 +36,13 @@ ZERO_BASELINE_UNITS = {"percent", "rate_percent", "count", "days"}
 _RANGE_LABEL = re.compile(r"^(?P<start>\D*\d{4}) to (?P<end>\D*\d{4})(?P<suffix> \w+)?$")
 
 
+def format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    suffix = UNITS[unit][1] if unit in UNITS else f" {unit}"
+    return f"{format_number(value)}{suffix}"
+
+
 class IndicatorMeasure(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -73,10 +80,7 @@ class IndicatorSection(BaseModel):
 
     def format(self, value: float | None) -> str:
         """A figure with its unit, as the table and chart print it: 63%, 1,962, 74 days."""
-        if value is None:
-            return ""
-        suffix = UNITS[self.unit][1] if self.unit in UNITS else f" {self.unit}"
-        return f"{format_number(value)}{suffix}"
+        return format_value(value, self.unit)
 
     @property
     def period_range(self) -> str:

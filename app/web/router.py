@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import verify_csrf
-from app.web import auth_pages, office_pages, plan_pages, report_pages, update_pages
+from app.web import auth_pages, indicator_pages, office_pages, plan_pages, report_pages, update_pages
 
 # Every state-changing request through any page must carry the CSRF token.
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -9,4 +9,5 @@ web_router.include_router(auth_pages.router)
 web_router.include_router(plan_pages.router)
 web_router.include_router(update_pages.router)
 web_router.include_router(office_pages.router)
+web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)

@@ -1,0 +1,86 @@
+"""The appendix page served over HTTP, against a static file from the same server.
+
+    .venv/bin/python benchmarks/report_page_http.py
+
+Starts uvicorn on a free local port over a fresh SQLite database with the demo data, signs in,
+and times sequential requests (bounded: 200 each) for a static CSS file, the plan dashboard,
+the appendix page and the appendix as CSV and PDF. Prints medians and each against the static
+file.
+"""
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._setup import fresh_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def median_ms(client: httpx.Client, path: str, count: int) -> float:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    url, engine = fresh_database()
+    engine.dispose()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=os.environ | {"PLANTRACK_DATABASE_URL": url},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            page = client.get("/sign-in").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            client.post("/sign-in", data={"email": "board.member@plantrack.example",
+                                          "password": "demo-viewer-password", "csrf_token": token})
+            slug = "reducing-offending-2015-18"
+            paths = {
+                "static CSS file": ("/static/css/plantrack.css", 200),
+                "plan dashboard": (f"/plans/{slug}?as_at=2018-03-31", 200),
+                "appendix page": (f"/plans/{slug}/reports/appendix?as_at=2018-03-31", 200),
+                "appendix CSV": (f"/plans/{slug}/reports/appendix.csv?as_at=2018-03-31", 100),
+                "appendix PDF": (f"/plans/{slug}/reports/appendix.pdf?as_at=2018-03-31", 5),
+            }
+            results = {name: median_ms(client, path, count) for name, (path, count) in paths.items()}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    static = results["static CSS file"]
+    print(f"{'request':<18}{'median':>12}{'x static file':>15}")
+    for name, value in results.items():
+        print(f"{name:<18}{value:>9.1f} ms{value / static:>15.1f}")
+
+
+if __name__ == "__main__":
+    main()
