@@ -240,3 +240,22 @@ def viewer_client(session):
     with _second_client(session) as client:
         sign_in(client, "viewer")
         yield client
+
+
+@pytest.fixture
+def plantrack(engine):
+    """Run the real `plantrack` command, in its own process, against the test database."""
+    import subprocess
+    import sys
+
+    environment = os.environ | {
+        "PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)
+    }
+
+    def run(*arguments: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *arguments],
+            capture_output=True, text=True, env=environment, timeout=120, input=input,
+        )
+
+    return run

@@ -6,20 +6,6 @@ import sys
 import pytest
 
 
-@pytest.fixture
-def plantrack(engine):
-    """Run the real `plantrack` command against the test database."""
-    environment = os.environ | {
-        "PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)
-    }
-
-    def run(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *arguments],
-            capture_output=True, text=True, env=environment, timeout=120,
-        )
-
-    return run
 
 
 def test_progress_json_for_the_demo_framework(plantrack):

@@ -10,9 +10,6 @@ the demo's reduced-offending-2018-21. This exercises ``plan_refresh`` exactly as
 use it, rather than giving it a special "outstanding as at the day before" rule.
 """
 
-import os
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -312,19 +309,6 @@ def test_a_failing_refresh_says_why_and_writes_nothing(session, overrides, messa
 # --- The command ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plantrack(engine):
-    environment = os.environ | {
-        "PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)
-    }
-
-    def run(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *arguments],
-            capture_output=True, text=True, env=environment, timeout=120,
-        )
-
-    return run
 
 
 REFRESH_ARGUMENTS = [

@@ -1,4 +1,4 @@
-"""Outcome indicators: definitions kept as versions, their dated values, and a plan's choice of them.
+"""Outcome indicators: definitions kept as versions, their dated values, a plan's choice of them.
 
 A changed definition is a new Indicator row (version + 1, superseding the one before, valid from
 a date), never an edit in place, so a report as at an earlier date still shows the definition
@@ -57,7 +57,9 @@ def read_latest_indicator(session: Session, key: str) -> Indicator | None:
 
 def read_indicator_versions(session: Session, key: str) -> list[Indicator]:
     """Every version of one indicator, oldest first."""
-    return list(session.exec(select(Indicator).where(Indicator.key == key).order_by(Indicator.version)))
+    return list(
+        session.exec(select(Indicator).where(Indicator.key == key).order_by(Indicator.version))
+    )
 
 
 def read_indicator_values(

@@ -14,8 +14,8 @@ from app.domain.indicators import (
     ValueIn,
     check_value_fields,
     list_latest_indicators,
-    stored_periods,
     store_values,
+    stored_periods,
 )
 from app.models import IndicatorValue, User
 
@@ -33,7 +33,7 @@ _COLUMN_SYNONYMS = {
     "value": "value", "note": "note", "notes": "note",
 }
 _NOT_CSV = {
-    b"PK\x03\x04": "an Excel workbook or other zip file: save it from Excel as CSV (comma delimited)",
+    b"PK\x03\x04": "an Excel workbook or other zip file: save it from Excel as CSV",
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an old-style Excel .xls workbook: save it as CSV",
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",

@@ -2,6 +2,7 @@
 to add a value, upload values from CSV and revise a definition."""
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -24,7 +25,13 @@ from app.domain.indicators import (
     read_values_by_key,
     revise_indicator,
 )
-from app.imports.indicator_values import COLUMNS, MAX_BYTES, MAX_ROWS, apply_values, parse_values_csv
+from app.imports.indicator_values import (
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    apply_values,
+    parse_values_csv,
+)
 from app.models import Better, Indicator, User
 from app.reports.indicators import UNITS, build_indicator_section, format_value
 from app.web.templating import templates
@@ -94,7 +101,7 @@ def read_upload_template(user: AdminUser):
 
 @router.post("/indicators/upload")
 def create_upload(request: Request, session: SessionDep, user: AdminUser,
-                  file: UploadFile | None = File(None)):
+                  file: Annotated[UploadFile | None, File()] = None):
     if file is None or not file.filename:
         return _upload_page(request, ["Choose a CSV file to upload"], status_code=400)
     data = file.file.read(MAX_BYTES + 1)
@@ -181,7 +188,8 @@ def create_value(request: Request, key: str, session: SessionDep, user: AdminUse
 
 
 def _definition_form(indicator: Indicator) -> dict:
-    form = {name: ("" if value is None else value) for name, value in definition_of(indicator).items()}
+    form = {name: "" if value is None else value
+            for name, value in definition_of(indicator).items()}
     form["baseline_value"] = _number_text(indicator.baseline_value)
     form["target_value"] = _number_text(indicator.target_value)
     return form | {"valid_from": date.today().isoformat(), "reason": ""}

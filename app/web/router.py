@@ -1,7 +1,14 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import verify_csrf
-from app.web import auth_pages, indicator_pages, office_pages, plan_pages, report_pages, update_pages
+from app.web import (
+    auth_pages,
+    indicator_pages,
+    office_pages,
+    plan_pages,
+    report_pages,
+    update_pages,
+)
 
 # Every state-changing request through any page must carry the CSRF token.
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])

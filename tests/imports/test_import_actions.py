@@ -2,9 +2,6 @@
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import date
 
 import openpyxl
@@ -351,19 +348,6 @@ def test_a_filled_in_template_imports(session, plan):
 # --- The command ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plantrack(engine):
-    environment = os.environ | {
-        "PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)
-    }
-
-    def run(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *arguments],
-            capture_output=True, text=True, env=environment, timeout=120,
-        )
-
-    return run
 
 
 def test_the_command_previews_an_import_and_writes_the_template(plantrack, tmp_path):

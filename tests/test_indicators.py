@@ -1,0 +1,490 @@
+"""Outcome indicators: definitions and their versions, values, CSV upload, report sections and
+charts."""
+
+import io
+import threading
+from datetime import date, timedelta
+
+import pytest
+from markupsafe import escape
+from PIL import Image
+from sqlmodel import func, select
+
+from app.domain.indicators import (
+    IndicatorError,
+    UnknownIndicator,
+    add_value,
+    definition_changes,
+    list_latest_indicators,
+    parse_number,
+    parse_period_end,
+    read_indicator_values,
+    read_indicator_versions,
+    read_plan_indicators,
+    revise_indicator,
+)
+from app.domain.progress import get_plan
+from app.imports.indicator_values import MAX_ROWS, apply_values, parse_values_csv
+from app.models import AuditEvent, IndicatorValue, PlanIndicator, User
+from app.reports import charts
+from app.reports.charts import chart_png, chart_svg
+from app.reports.indicators import (
+    IndicatorMeasure,
+    IndicatorSection,
+    build_indicator_section,
+    build_indicator_sections,
+)
+from app.web.templating import templates
+from tests.factories import make_plan
+
+POLICE_PLAN = "police-and-crime-plan-2021-24"
+FRAMEWORK = "reduced-offending-2018-21"
+PANEL_DATE = date(2023, 10, 10)
+
+
+def value_count(session) -> int:
+    return session.exec(select(func.count()).select_from(IndicatorValue)).one()
+
+
+def office(session) -> User:
+    return session.exec(select(User).where(User.role == "admin")).first()
+
+
+def make_section(**overrides) -> IndicatorSection:
+    values = dict(
+        key="test-measure", version=1, title="Test measure", unit="count", better="lower",
+        geography="Staffordshire", data_source="Test source", lag_note="",
+        values=[("2021", date(2021, 3, 31), 120.0), ("2022", date(2022, 3, 31), 95.0),
+                ("2023", date(2023, 3, 31), 80.0)],
+    ) | overrides
+    return IndicatorSection(**values)
+
+
+# --- The demo's indicators --------------------------------------------------------------------
+
+
+def test_police_and_crime_plan_indicators_carry_their_source_and_the_panel_figures(session):
+    plan = get_plan(session=session, slug=POLICE_PLAN)
+    sections = build_indicator_sections(session, plan, PANEL_DATE)
+    keys = [section.key for section in sections]
+    chosen = session.exec(select(PlanIndicator.indicator_key)
+                          .where(PlanIndicator.plan_id == plan.id)
+                          .order_by(PlanIndicator.position)).all()
+    assert keys == list(chosen)
+    confidence = sections[0]
+    assert confidence.key == "confidence-in-police"
+    assert confidence.values == [
+        ("June 2022", date(2022, 6, 30), 63.0),
+        ("July 2023", date(2023, 7, 31), 67.0),
+    ]
+    assert confidence.data_source.startswith("Staffordshire Police public perception survey")
+    assert confidence.caption == (
+        "Confidence in Staffordshire Police, Staffordshire and Stoke-on-Trent, June 2022 to "
+        "July 2023. Source: Staffordshire Police public perception survey (seeds/002, 4.1.4)."
+    )
+    assert not confidence.is_illustrative
+    for section in sections:
+        assert section.data_source
+        assert f"Source: {section.data_source.rstrip('.')}" in section.caption
+    strength = next(s for s in sections if s.key == "police-officer-strength")
+    assert strength.target == IndicatorMeasure(value=2000, label="31 March 2024")
+
+
+def test_sections_hold_only_values_up_to_the_as_at_date(session):
+    plan = get_plan(session=session, slug=POLICE_PLAN)
+    confidence = build_indicator_sections(session, plan, date(2023, 1, 1))[0]
+    assert [value for _, _, value in confidence.values] == [63.0]
+    assert confidence.period_range == "June 2022"
+
+
+def test_illustrative_series_say_so_and_reoffending_notes_its_lag(session):
+    plan = get_plan(session=session, slug=FRAMEWORK)
+    sections = {s.key: s for s in build_indicator_sections(session, plan, date(2019, 4, 30))}
+    assert set(sections) == {"first-time-entrants-juvenile", "first-time-entrants-adult",
+                             "reoffending-rate-juvenile", "reoffending-rate-adult"}
+    assert all(section.is_illustrative for section in sections.values())
+    adult = sections["reoffending-rate-adult"]
+    assert adult.caption.startswith(
+        "Proven re-offending rate, adults (illustrative), Staffordshire and Stoke-on-Trent, "
+        "April 2012–March 2017 cohorts. Source: MOJ Proven Reoffending Statistics"
+    )
+    assert "published about two years after the cohort period." in adult.caption
+    assert "Illustrative data" in adult.caption
+
+
+def test_building_sections_takes_the_same_few_queries_however_many_indicators(
+    session, count_statements
+):
+    small = make_plan(session)
+    session.add(PlanIndicator(plan_id=small.id, indicator_key="confidence-in-police", position=1))
+    large = make_plan(session)
+    for position, indicator in enumerate(list_latest_indicators(session), start=1):
+        session.add(PlanIndicator(plan_id=large.id, indicator_key=indicator.key, position=position))
+    session.flush()
+    with count_statements() as few:
+        assert len(build_indicator_sections(session, small, PANEL_DATE)) == 1
+    with count_statements() as many:
+        assert len(build_indicator_sections(session, large, PANEL_DATE)) == 13
+    assert few.count == many.count <= 3
+
+
+def test_section_survives_a_json_round_trip_with_its_caption(session):
+    section = build_indicator_section(session, "reoffending-rate-adult")
+    stored = section.model_dump_json()
+    assert '"caption"' in stored
+    assert IndicatorSection.model_validate_json(stored) == section
+
+
+# --- Revising a definition --------------------------------------------------------------------
+
+
+def test_revision_makes_version_two_and_leaves_version_one_as_it_was(session):
+    user = office(session)
+    before = read_indicator_versions(session, "confidence-in-police")[0]
+    original = (before.title, before.data_source, before.baseline_value, before.valid_from)
+    revised = revise_indicator(
+        session, "confidence-in-police",
+        {"title": "Confidence in Staffordshire Police (new survey)",
+         "data_source": "Staffordshire Commissioner's Feeling the Difference survey"},
+        user, valid_from=date(2023, 8, 1), reason="The survey changed supplier",
+    )
+    versions = read_indicator_versions(session, "confidence-in-police")
+    assert [v.version for v in versions] == [1, 2]
+    first = versions[0]
+    session.refresh(first)
+    assert (first.title, first.data_source, first.baseline_value, first.valid_from) == original
+    assert revised.version == 2 and revised.supersedes_id == first.id
+    assert revised.valid_from == date(2023, 8, 1)
+    assert revised.baseline_value == first.baseline_value  # unchanged fields carried over
+    latest = [i.title for i in list_latest_indicators(session) if i.key == "confidence-in-police"]
+    assert latest == ["Confidence in Staffordshire Police (new survey)"]
+
+    changes = definition_changes(session, "confidence-in-police")
+    assert len(changes) == 1
+    change = changes[0]
+    assert (change.version, change.valid_from) == (2, date(2023, 8, 1))
+    assert {c.field for c in change.changes} == {"title", "data_source"}
+    assert change.summary.startswith("Definition changed on 1 August 2023 (version 2)")
+
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "revise",
+                                                  AuditEvent.entity_id == revised.id)).one()
+    assert event.user_id == user.id and "supplier" in event.summary
+
+
+def test_reports_use_the_definition_in_force_and_say_when_it_changed(session):
+    revise_indicator(session, "confidence-in-police", {"title": "Confidence (new survey)"},
+                     office(session), valid_from=date(2023, 8, 1))
+    plan = get_plan(session=session, slug=POLICE_PLAN)
+    earlier = build_indicator_sections(session, plan, date(2023, 7, 31))[0]
+    later = build_indicator_sections(session, plan, PANEL_DATE)[0]
+    assert (earlier.version, earlier.title, earlier.definition_changed_on) == (
+        1, "Confidence in Staffordshire Police", None)
+    assert (later.version, later.title, later.definition_changed_on) == (
+        2, "Confidence (new survey)", date(2023, 8, 1))
+    assert "The definition changed on 1 August 2023." in later.caption
+    # The series carries on across the versions.
+    assert [value for _, _, value in later.values] == [63.0, 67.0]
+    assert [i.version for i in read_plan_indicators(session, plan, as_at=date(2023, 7, 31))][0] == 1
+
+
+@pytest.mark.parametrize(
+    "changes, valid_from, field, message",
+    [
+        ({"title": "Confidence in Staffordshire Police"}, None, "definition", "Nothing"),
+        ({"better": "sideways"}, None, "better", "higher or lower"),
+        ({"title": "  "}, None, "title", "Enter the title"),
+        ({"target_value": "lots"}, None, "target_value", "'lots' is not a number"),
+        ({"colour": "blue"}, None, "colour", "not part of a definition"),
+    ],
+)
+def test_a_revision_that_changes_nothing_or_is_invalid_is_refused(
+    session, changes, valid_from, field, message
+):
+    with pytest.raises(IndicatorError) as refused:
+        revise_indicator(session, "confidence-in-police", changes, office(session),
+                         valid_from=valid_from)
+    assert message in refused.value.errors[field]
+    assert len(read_indicator_versions(session, "confidence-in-police")) == 1
+
+
+def test_a_revision_cannot_take_effect_before_the_current_version(session):
+    revise_indicator(session, "confidence-in-police", {"title": "Second"}, office(session),
+                     valid_from=date(2023, 8, 1))
+    with pytest.raises(IndicatorError) as refused:
+        revise_indicator(session, "confidence-in-police", {"title": "Third"}, office(session),
+                         valid_from=date(2023, 1, 1))
+    assert "on or after 1 August 2023" in refused.value.errors["valid_from"]
+    with pytest.raises(UnknownIndicator):
+        revise_indicator(session, "no-such-indicator", {"title": "x"}, office(session))
+
+
+# --- Adding a value ---------------------------------------------------------------------------
+
+
+def test_add_value_records_and_audits_it(session):
+    user = office(session)
+    stored = add_value(session, key="confidence-in-police", period_label="January 2024",
+                       period_end="31/01/2024", value="69", note="Survey wave 3", user=user)
+    assert (stored.period_end, stored.value, stored.note) == (date(2024, 1, 31), 69.0,
+                                                              "Survey wave 3")
+    assert [v.value for v in read_indicator_values(session, "confidence-in-police")] == [63, 67, 69]
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "add_value")).one()
+    assert "69" in event.summary and "confidence-in-police" in event.summary
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"value": "abc"}, "value", "'abc' is not a number"),
+        ({"value": "nan"}, "value", "'nan' is not a number"),
+        ({"value": ""}, "value", "Enter a value"),
+        ({"period_end": "2023-02-30"}, "period_end", "'2023-02-30' is not a date"),
+        ({"period_end": "2023-07-31"}, "period_end", "already stored"),
+        ({"period_end": (date.today() + timedelta(days=40)).isoformat()}, "period_end",
+         "is in the future"),
+        ({"period_label": "x" * 61}, "period_label", "60 characters or fewer"),
+    ],
+)
+def test_add_value_refuses_bad_figures(session, fields, field, message):
+    before = value_count(session)
+    values = {"period_label": "Test", "period_end": "2024-01-31", "value": "50"} | fields
+    with pytest.raises(IndicatorError) as refused:
+        add_value(session, key="confidence-in-police", user=office(session), **values)
+    assert message in refused.value.errors[field]
+    assert value_count(session) == before
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [("63", 63.0), ("43.1", 43.1), ("1,962", 1962.0), ("67%", 67.0), (" -2.5 ", -2.5), (".5", 0.5)],
+)
+def test_numbers_are_read_as_people_type_them(text, number):
+    assert parse_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["abc", "1,96", "inf", "NaN", "1e5", "12 000", "--1"])
+def test_things_that_are_not_numbers_are_refused(text):
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_number(text)
+
+
+@pytest.mark.parametrize("text, day", [("2023-03-31", date(2023, 3, 31)),
+                                       ("31/03/2023", date(2023, 3, 31)),
+                                       ("1/4/2023", date(2023, 4, 1))])
+def test_period_ends_in_both_forms(text, day):
+    assert parse_period_end(text) == day
+
+
+# --- CSV upload -------------------------------------------------------------------------------
+
+HEADER = "indicator,period,period_end,value,note\n"
+GOOD_ROW = "days-recorded-crime-to-charge,Q2 2023/24,2023-09-30,70,\n"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        pytest.param(GOOD_ROW + "no-such-indicator,Q1,2023-03-31,5,\n",
+                     "row 3: unknown indicator 'no-such-indicator'", id="unknown indicator"),
+        pytest.param(GOOD_ROW + "confidence-in-police,Oct 2023,2023-10-31,abc,\n",
+                     "row 3, value: 'abc' is not a number", id="bad number"),
+        pytest.param(GOOD_ROW + "confidence-in-police,Feb 2023,30/02/2023,60,\n",
+                     "row 3, period_end: '30/02/2023' is not a date", id="bad date"),
+        pytest.param(GOOD_ROW + "confidence-in-police,Oct 2023,2023-10-31,68,\n"
+                     "confidence-in-police,October 2023,31/10/2023,69,\n",
+                     "row 4: duplicate period 2023-10-31 for confidence-in-police (also in row 3)",
+                     id="duplicate in the file"),
+        pytest.param(GOOD_ROW + "confidence-in-police,July 2023,2023-07-31,67,\n",
+                     "row 3: duplicate period 2023-07-31 for confidence-in-police",
+                     id="already stored"),
+    ],
+)
+def test_csv_errors_name_the_row_and_nothing_is_accepted(session, body, message):
+    before = value_count(session)
+    rows, errors = parse_values_csv(session, (HEADER + body).encode())
+    assert rows == []
+    assert any(error.startswith(message) for error in errors), errors
+    assert value_count(session) == before
+
+
+def test_csv_reports_every_problem_of_every_row(session):
+    body = (
+        "no-such-indicator,Q1,2023-03-31,5,\n"          # row 2
+        "confidence-in-police,Oct 2023,2023-10-31,abc,\n"  # row 3
+        "confidence-in-police,Bad,2023-13-01,x,\n"       # row 4: two problems
+    )
+    _rows, errors = parse_values_csv(session, (HEADER + body).encode())
+    assert errors == [
+        "row 2: unknown indicator 'no-such-indicator'",
+        "row 3, value: 'abc' is not a number",
+        "row 4, period_end: '2023-13-01' is not a date: use YYYY-MM-DD or DD/MM/YYYY",
+        "row 4, value: 'x' is not a number",
+    ]
+
+
+def test_a_good_csv_writes_every_row_in_one_go(session):
+    data = (
+        "\ufeffIndicator,Period,Period_End,Value,Note\r\n"
+        "confidence-in-police,January 2024,31/01/2024,69%,Wave 3\r\n"
+        "police-officer-strength,,2024-01-31,\"1,990\",\r\n"
+        "\r\n"
+        "days-recorded-crime-to-charge,Q2 2023/24,2023-09-30,70,\r\n"
+    ).encode("utf-8")
+    before = value_count(session)
+    rows, errors = parse_values_csv(session, data)
+    assert errors == []
+    assert [(row.row, row.key, row.value) for row in rows] == [
+        (2, "confidence-in-police", 69.0), (3, "police-officer-strength", 1990.0),
+        (5, "days-recorded-crime-to-charge", 70.0)]
+    assert rows[1].period_label == "31 January 2024"  # a blank period is named by its date
+    apply_values(session, rows, office(session))
+    assert value_count(session) == before + 3
+    assert read_indicator_values(session, "police-officer-strength")[-1].value == 1990.0
+    events = session.exec(select(AuditEvent).where(AuditEvent.verb == "upload_values")).all()
+    assert len(events) == 3
+
+
+def test_a_csv_saved_by_excel_in_windows_1252_is_read(session):
+    data = ("indicator,period,period_end,value,note\r\n"
+            "confidence-in-police,Jan 2024,2024-01-31,69,Survey £ cost\r\n").encode("cp1252")
+    rows, errors = parse_values_csv(session, data)
+    assert errors == [] and rows[0].note == "Survey £ cost"
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        pytest.param(b"", "The file is empty", id="empty"),
+        pytest.param(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "not a CSV file: it looks like a PNG",
+                     id="image"),
+        pytest.param(b"PK\x03\x04" + b"\x00" * 50,
+                     "not a CSV file: it looks like an Excel workbook",
+                     id="workbook"),
+        pytest.param(b"indicator,period\x00,value\n\x01\x02", "not a CSV file", id="binary"),
+        pytest.param(b"a" * (1024 * 1024 + 1), "the largest accepted is", id="too big"),
+        pytest.param(HEADER.encode(), "no values below it", id="header only"),
+        pytest.param(b"indicator,when,value\nconfidence-in-police,2023,1\n",
+                     "row 1: unknown column 'when'", id="unknown column"),
+        pytest.param(b"indicator,period,value\nconfidence-in-police,2023,1\n",
+                     "missing: period_end", id="missing column"),
+        pytest.param((HEADER + GOOD_ROW * (MAX_ROWS + 1)).encode(), "at most 5,000",
+                     id="too many rows"),
+    ],
+)
+def test_files_that_are_not_value_csvs_are_refused_clearly(session, data, message):
+    rows, errors = parse_values_csv(session, data)
+    assert rows == []
+    assert errors and any(message in error for error in errors), errors
+
+
+# --- Charts -----------------------------------------------------------------------------------
+
+
+def fresh_svg(section: IndicatorSection) -> str:
+    charts._render.cache_clear()
+    return chart_svg(section)
+
+
+def test_chart_svg_carries_the_title_and_labels_illustrative_data(session):
+    real = build_indicator_section(session, "confidence-in-police")
+    made_up = build_indicator_section(session, "reoffending-rate-adult")
+    real_svg, made_up_svg = chart_svg(real), chart_svg(made_up)
+    assert real_svg.startswith("<svg ") and 'role="img"' in real_svg
+    assert ">Confidence in Staffordshire Police</text>" in real_svg
+    assert ("<title>Line chart of Confidence in Staffordshire Police. June 2022: 63%; "
+            "July 2023: 67%.</title>") in real_svg
+    assert "Illustrative" not in real_svg and "ILLUSTRATIVE" not in real_svg
+    assert ">Proven re-offending rate, adults (illustrative)</text>" in made_up_svg
+    assert ">Illustrative data</text>" in made_up_svg
+    assert ">ILLUSTRATIVE DATA</text>" in made_up_svg
+    assert 'aria-label="Illustrative data. Line chart of' in made_up_svg
+    assert "Percent (%)" in real_svg and "Rate (%)" in made_up_svg
+
+
+def test_chart_svg_is_byte_identical_however_often_and_wherever_it_is_drawn(session):
+    section = build_indicator_section(session, "first-time-entrants-juvenile")
+    first = fresh_svg(section)
+    second = fresh_svg(IndicatorSection.model_validate_json(section.model_dump_json()))
+    results = []
+    charts._render.cache_clear()
+    thread = threading.Thread(target=lambda: results.append(chart_svg(section)))
+    thread.start()
+    thread.join()
+    assert first == second == results[0]
+    assert "Date" not in first and "<dc:date>" not in first
+
+
+def test_charts_of_different_indicators_do_not_share_element_ids(session):
+    import re
+
+    one = chart_svg(build_indicator_section(session, "confidence-in-police"))
+    two = chart_svg(build_indicator_section(session, "rely-on-local-policing-team"))
+    ids_one = set(re.findall(r'id="([^"]+)"', one))
+    ids_two = set(re.findall(r'id="([^"]+)"', two))
+    assert ids_one and not ids_one & ids_two
+
+
+def test_chart_png_is_a_real_png_and_deterministic(session):
+    section = build_indicator_section(session, "police-officer-strength")
+    png = chart_png(section)
+    charts._render.cache_clear()
+    assert chart_png(section) == png
+    image = Image.open(io.BytesIO(png))
+    image.verify()
+    assert (image.format, image.size) == ("PNG", (1200, 675))
+
+
+def test_a_single_value_is_a_bar_with_its_target_and_counts_start_at_zero(session):
+    section = build_indicator_section(session, "police-officer-strength")
+    figure = charts._draw(section)
+    axes = figure.axes[0]
+    assert len(axes.patches) == 1  # the bar
+    assert axes.get_ylim()[0] == 0
+    svg = chart_svg(section)
+    assert "Target: 2,000 (31 March 2024)" in svg and ">1,962</text>" in svg
+
+
+def test_measures_that_need_no_zero_baseline_are_scaled_to_their_data():
+    section = make_section(unit="index", values=[("2021", date(2021, 3, 31), 101.0),
+                                                 ("2022", date(2022, 3, 31), 104.0)])
+    assert charts._draw(section).axes[0].get_ylim()[0] > 90
+    assert charts._draw(make_section()).axes[0].get_ylim()[0] == 0
+
+
+def test_chart_text_is_escaped_and_never_read_as_maths():
+    section = make_section(title="Spend in $ & <script>alert(1)</script>")
+    svg = chart_svg(section)
+    assert "<script>" not in svg
+    assert "Spend in $ &amp; &lt;script&gt;alert(1)&lt;/script&gt;" in svg
+
+
+def test_a_chart_with_no_values_says_so():
+    svg = chart_svg(make_section(values=[]))
+    assert "No figures yet" in svg
+
+
+# --- The partial --------------------------------------------------------------------------------
+
+
+def render_partial(section: IndicatorSection, **context) -> str:
+    return templates.env.get_template("indicators/_chart.html").render(section=section, **context)
+
+
+def test_partial_renders_figure_caption_and_a_table_of_every_value(session):
+    section = build_indicator_section(session, "first-time-entrants-adult")
+    page = render_partial(section)
+    assert "<figure" in page and "<figcaption" in page and str(escape(section.caption)) in page
+    assert '<svg role="img"' in page
+    assert '<details class="govuk-details">' in page and "Show the figures" in page
+    table = page[page.index("<table"):page.index("</table>")]
+    assert "<caption" in table
+    for label, _period_end, value in section.values:
+        assert f">{label}</th>" in table
+        assert f">{section.format(value)}</td>" in table
+    assert "Baseline: 3,186 (Year to March 2015 (before the 2015-18 Framework))." in page
+
+
+def test_partial_prints_the_table_open_for_pdf(session):
+    page = render_partial(build_indicator_section(session, "confidence-in-police"),
+                          chart_table_open=True)
+    assert "<details" not in page and "<table" in page and "67%" in page
