@@ -3,6 +3,7 @@ from fastapi import APIRouter, Depends
 from app.deps import verify_csrf
 from app.web import (
     auth_pages,
+    data_pages,
     indicator_pages,
     office_pages,
     plan_pages,
@@ -18,3 +19,4 @@ web_router.include_router(update_pages.router)
 web_router.include_router(office_pages.router)
 web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)
+web_router.include_router(data_pages.router)

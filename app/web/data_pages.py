@@ -1,0 +1,613 @@
+"""The office moves data in and out: refresh a plan into its successor, import a plan's actions
+from a spreadsheet, export everything as JSON. Admin only.
+
+Each change is previewed first and written only when the office confirms, all or nothing. The
+pages keep no state between requests: the confirm form carries every input again (the uploaded
+file as base64 in hidden fields), and the confirming request checks everything afresh.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine, and_, func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, object_session
+from sqlmodel import Session, select
+from starlette.datastructures import FormData, UploadFile
+
+from app.backup import export_all
+from app.deps import AdminUser, SessionDep
+from app.domain.audit import record_event
+from app.domain.plans import list_plans
+from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+from app.imports import (
+    FIELDS,
+    MAX_BYTES,
+    MAX_ROWS,
+    ImportFileError,
+    ImportPreview,
+    ImportRefused,
+    Table,
+    apply_import,
+    import_template_xlsx,
+    plan_import,
+    propose_mapping,
+    read_table,
+)
+from app.imports.values import text_of
+from app.models import Action, DeliveryGroup, Plan, Theme, User
+from app.web.plan_pages import plan_or_404
+from app.web.templating import templates
+
+router = APIRouter()
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form (already parsed, and cached, by the CSRF check), for fields whose names
+    are made at run time: one select per old theme, one per spreadsheet column."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _sentence(message: str) -> str:
+    """A domain message as a sentence of an error summary: 'theme ...' -> 'Theme ...', but a
+    message opening with a slug or a quoted name is left as it is."""
+    first = message.split(" ", 1)[0]
+    return message[:1].upper() + message[1:] if first.isalpha() else message
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+# --- The hub ------------------------------------------------------------------------------------
+
+
+@router.get("/data")
+def read_data(request: Request, session: SessionDep, user: AdminUser):
+    return templates.TemplateResponse(request, "data/index.html",
+                                      {"plans": list_plans(session=session)})
+
+
+# --- Refresh ------------------------------------------------------------------------------------
+
+RETIRE = "retire"
+MAP_TO = "to:"  # a select's value "to:Title" maps the old theme to the new theme Title
+GROUP_SEPARATOR = "|"  # "Theme title | Delivery group" on a line of the themes box
+
+
+@dataclass
+class RefreshForm:
+    """The refresh form's inputs as typed, kept as text so a page can show them again."""
+
+    new_slug: str = ""
+    title: str = ""
+    short_title: str = ""
+    period_start: str = ""
+    period_end: str = ""
+    refresh_date: str = ""
+    themes: str = ""
+    overrides: str = ""
+    mapping: dict[int, str] = field(default_factory=dict)  # old theme id -> select value
+
+    @classmethod
+    def from_form(cls, form: FormData, old_themes: list[Theme]) -> "RefreshForm":
+        return cls(
+            new_slug=_text(form, "new_slug").strip(),
+            title=_text(form, "title"),
+            short_title=_text(form, "short_title"),
+            period_start=_text(form, "period_start").strip(),
+            period_end=_text(form, "period_end").strip(),
+            refresh_date=_text(form, "refresh_date").strip(),
+            themes=_text(form, "themes"),
+            overrides=_text(form, "overrides"),
+            mapping={theme.id: _text(form, f"map-{theme.id}") for theme in old_themes},
+        )
+
+    def new_themes(self) -> list[NewTheme]:
+        themes = []
+        for line in self.themes.splitlines():
+            title, _bar, group = line.partition(GROUP_SEPARATOR)
+            title, group = " ".join(title.split()), " ".join(group.split())
+            if title or group:
+                themes.append(NewTheme(title, group or None))
+        return themes
+
+    def theme_titles(self) -> list[str]:
+        return [theme.title for theme in self.new_themes() if theme.title]
+
+
+def _old_themes(session: Session, plan: Plan) -> list[Theme]:
+    query = select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
+    return list(session.exec(query))
+
+
+def _first_refresh_form(session: Session, plan: Plan, old_themes: list[Theme]) -> RefreshForm:
+    """The form as first shown: the same themes (and delivery groups), each mapped to itself."""
+    group_ids = {theme.delivery_group_id for theme in old_themes if theme.delivery_group_id}
+    groups = {
+        group.id: group.name
+        for group in session.exec(select(DeliveryGroup).where(DeliveryGroup.id.in_(group_ids)))
+    }
+    lines = [
+        f"{theme.title} {GROUP_SEPARATOR} {groups[theme.delivery_group_id]}"
+        if theme.delivery_group_id in groups else theme.title
+        for theme in old_themes
+    ]
+    return RefreshForm(
+        period_start=(plan.period_end + timedelta(days=1)).isoformat(),
+        themes="\n".join(lines),
+        mapping={theme.id: MAP_TO + theme.title for theme in old_themes},
+    )
+
+
+# Where a message from plan_refresh is shown: the first field whose words it contains.
+_REFRESH_ERROR_FIELDS = (
+    ("refresh date", "refresh_date"),
+    ("is mapped to", "mapping"),
+    ("map it to", "mapping"),
+    ("the mapping names", "mapping"),
+    ("already has an action", "new_slug"),
+    ("slug", "new_slug"),
+    ("short title", "short_title"),
+    ("period", "period_end"),
+    ("needs a title", "title"),
+    ("action", "overrides"),
+    ("theme", "themes"),
+    ("delivery group", "themes"),
+)
+
+
+def _refresh_error_field(message: str) -> str:
+    return next((name for words, name in _REFRESH_ERROR_FIELDS if words in message), "new_slug")
+
+
+def _refresh_arguments(
+    form: RefreshForm, plan: Plan, old_themes: list[Theme]
+) -> tuple[dict, dict[str, str]]:
+    """plan_refresh's arguments from the form, and the problems only the form can have."""
+    errors: dict[str, str] = {}
+    dates: dict[str, date] = {}
+    for name, label in (("period_start", "start of the new period"),
+                        ("period_end", "end of the new period"),
+                        ("refresh_date", "date the refresh takes effect")):
+        value = getattr(form, name)
+        if not value:
+            if name != "refresh_date":
+                errors[name] = f"Enter the {label}, such as 2021-04-01"
+            continue
+        parsed = _parse_date(value)
+        if parsed is None:
+            errors[name] = f"The {label}, '{value}', is not a date: use the form YYYY-MM-DD"
+        else:
+            dates[name] = parsed
+
+    mapping: dict[str, str | None] = {}
+    for theme in old_themes:
+        choice = form.mapping.get(theme.id, "")
+        if choice == RETIRE:
+            mapping[theme.title] = None
+        elif choice.startswith(MAP_TO):
+            mapping[theme.title] = choice[len(MAP_TO):]
+        elif choice:
+            errors["mapping"] = f"Choose a new theme for '{theme.title}', or retire it"
+
+    overrides: dict[str, str | None] = {}
+    for number, line in enumerate(form.overrides.splitlines(), start=1):
+        if not line.strip():
+            continue
+        ref, equals, new = line.partition("=")
+        ref, new = ref.strip(), " ".join(new.split())
+        if not equals or not ref:
+            errors["overrides"] = (
+                f"Line {number} of the actions sent elsewhere, '{line.strip()}', should be "
+                "written REF = New theme (or REF = with nothing after it to leave the action "
+                "behind)"
+            )
+            break
+        if ref in overrides:
+            errors["overrides"] = f"Action {ref} is given twice in the actions sent elsewhere"
+            break
+        overrides[ref] = new or None
+
+    arguments = dict(
+        source=plan,
+        new_slug=form.new_slug,
+        title=form.title,
+        short_title=form.short_title if form.short_title.strip() else form.title[:120],
+        period_start=dates.get("period_start"),
+        period_end=dates.get("period_end"),
+        themes=form.new_themes(),
+        theme_mapping=mapping,
+        action_overrides=overrides,
+        refresh_date=dates.get("refresh_date") or dates.get("period_start"),
+    )
+    return arguments, errors
+
+
+def _refresh_form_page(request: Request, plan: Plan, old_themes: list[Theme], form: RefreshForm,
+                       errors: dict[str, str] | None = None, status_code: int = 200):
+    return templates.TemplateResponse(
+        request, "data/refresh_form.html",
+        {"plan": plan, "old_themes": old_themes, "form": form, "errors": errors or {},
+         "retire": RETIRE, "map_to": MAP_TO},
+        status_code=status_code,
+    )
+
+
+def _checked_refresh(request: Request, session: Session, plan: Plan, user: User,
+                     form_data: FormData):
+    """(preview, form, old themes, None) for a refresh that can be made; else the last is the
+    form page saying why (status 400)."""
+    old_themes = _old_themes(session, plan)
+    form = RefreshForm.from_form(form_data, old_themes)
+    arguments, errors = _refresh_arguments(form, plan, old_themes)
+    if not errors:
+        try:
+            return plan_refresh(session, user=user, **arguments), form, old_themes, None
+        except RefreshError as error:
+            message = str(error)
+            errors = {_refresh_error_field(message): _sentence(message)}
+    return None, form, old_themes, _refresh_form_page(
+        request, plan, old_themes, form, errors, status_code=400
+    )
+
+
+@router.get("/plans/{slug}/refresh")
+def read_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser):
+    plan = plan_or_404(session, slug)
+    old_themes = _old_themes(session, plan)
+    return _refresh_form_page(request, plan, old_themes,
+                              _first_refresh_form(session, plan, old_themes))
+
+
+@router.post("/plans/{slug}/refresh/preview")
+def preview_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser,
+                    form_data: FormDep):
+    plan = plan_or_404(session, slug)
+    if _text(form_data, "step") in ("themes", "edit"):
+        # Back to the form: with the theme choices drawn from the themes as now typed.
+        old_themes = _old_themes(session, plan)
+        return _refresh_form_page(request, plan, old_themes,
+                                  RefreshForm.from_form(form_data, old_themes))
+    preview, form, old_themes, problem_page = _checked_refresh(
+        request, session, plan, user, form_data
+    )
+    if problem_page is not None:
+        return problem_page
+    return templates.TemplateResponse(request, "data/refresh_preview.html", {
+        "plan": plan, "preview": preview, "form": form, "old_themes": old_themes,
+        "retired": [old for old, new in preview.theme_mapping.items() if new is None],
+    })
+
+
+@router.post("/plans/{slug}/refresh")
+def create_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser,
+                   form_data: FormDep):
+    plan = plan_or_404(session, slug)
+    preview, form, old_themes, problem_page = _checked_refresh(
+        request, session, plan, user, form_data
+    )
+    if problem_page is not None:
+        return problem_page
+    if preview.changes_nothing:
+        return RedirectResponse(f"/plans/{preview.new_slug}", status_code=303)
+    try:
+        new_plan = apply_refresh(session, preview)
+        session.commit()
+    except (RefreshError, IntegrityError) as error:
+        session.rollback()
+        message = (
+            str(error) if isinstance(error, RefreshError)
+            else "someone else changed these plans at the same moment"
+        )
+        return _refresh_form_page(
+            request, plan, old_themes, form,
+            {"new_slug": f"Nothing was written: {message}. Preview the refresh again."},
+            status_code=400,
+        )
+    return RedirectResponse(f"/plans/{new_plan.slug}", status_code=303)
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+# The file travels in the confirm form as URL-safe base64 (no character needs escaping in a
+# form), cut into fields well below Starlette's 1 MB limit on one form field.
+FILE_CHUNK = 512 * 1024
+MAX_ENCODED = (MAX_BYTES + 2) // 3 * 4
+MAX_SHOWN_ERRORS = 25
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+    table: Table
+
+    def chunks(self) -> list[str]:
+        text = base64.urlsafe_b64encode(self.data).decode("ascii")
+        return [text[i:i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _too_large(name: str, size: int) -> ImportFileError:
+    return ImportFileError(
+        f"'{name}' is {_megabytes(size)}; the largest file accepted is "
+        f"{MAX_BYTES // (1024 * 1024)} MB: split it into smaller files"
+    )
+
+
+def _read_upload(form: FormData) -> Upload:
+    """The file: uploaded now, or carried back by the confirm form. ImportFileError if unusable."""
+    chunks = [value for value in form.getlist("file_data") if isinstance(value, str)]
+    upload = form.get("file")
+    if chunks:
+        name = PurePath(_text(form, "filename") or "upload").name[:200]
+        encoded = "".join(chunks)
+        if len(encoded) > MAX_ENCODED:
+            raise _too_large(name, len(encoded) * 3 // 4)
+        try:
+            data = base64.b64decode(encoded.encode("ascii"), altchars=b"-_", validate=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise ImportFileError(
+                f"the copy of '{name}' sent back with the form is damaged: upload the file again"
+            ) from None
+    elif isinstance(upload, UploadFile) and upload.filename:
+        name = PurePath(upload.filename).name[:200] or "upload"
+        if upload.size is not None and upload.size > MAX_BYTES:
+            raise _too_large(name, upload.size)
+        data = upload.file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise _too_large(name, len(data))
+    else:
+        raise ImportFileError("Choose an Excel workbook (.xlsx) or a CSV file to upload")
+    return Upload(filename=name, data=data, table=read_table(name, data))
+
+
+def _mapping_from_form(form: FormData, table: Table) -> tuple[dict[str, int], list[str]]:
+    """The columns as the office chose them on the preview; as proposed for a new upload."""
+    if _text(form, "mapping_given") != "yes":
+        return propose_mapping(table.headers), []
+    mapping: dict[str, int] = {}
+    problems: list[str] = []
+    for index, header in enumerate(table.headers):
+        choice = _text(form, f"column-{index}")
+        if not header or not choice:
+            continue
+        if choice not in FIELDS:
+            problems.append(f"Column '{header}': '{choice}' is not a field plantrack imports")
+        elif choice in mapping:
+            problems.append(
+                f"{FIELDS[choice]} is chosen for both '{table.headers[mapping[choice]]}' and "
+                f"'{header}': choose it for one column only"
+            )
+        else:
+            mapping[choice] = index
+    return mapping, problems
+
+
+def _checksum(preview: ImportPreview) -> str:
+    """What the dry run showed, in brief: the import goes ahead only if it still says this."""
+    return hashlib.sha256("\n".join(preview.describe()).encode("utf-8")).hexdigest()
+
+
+def _import_form_page(request: Request, plan: Plan, error: str | None = None,
+                      status_code: int = 200):
+    return templates.TemplateResponse(
+        request, "data/import_form.html",
+        {"plan": plan, "error": error, "fields": FIELDS, "max_rows": MAX_ROWS,
+         "max_megabytes": MAX_BYTES // (1024 * 1024)},
+        status_code=status_code,
+    )
+
+
+def _import_preview_page(request: Request, plan: Plan, upload: Upload, mapping: dict[str, int],
+                         effective_on: date, preview: ImportPreview | None,
+                         problems: list[str], notice: str | None = None):
+    errors = problems + [str(error) for error in (preview.errors if preview else [])]
+    first = upload.table.rows[0].values if upload.table.rows else ()
+    return templates.TemplateResponse(
+        request, "data/import_preview.html",
+        {"plan": plan, "upload": upload, "table": upload.table, "mapping": mapping,
+         "columns": {index: name for name, index in mapping.items()}, "fields": FIELDS,
+         "missing": [label for name, label in FIELDS.items() if name not in mapping],
+         "examples": {index: text_of(value)[:80] for index, value in enumerate(first)},
+         "effective_on": effective_on, "preview": preview, "errors": errors,
+         "shown_errors": errors[:MAX_SHOWN_ERRORS], "notice": notice,
+         "checksum": _checksum(preview) if preview and not errors else ""},
+        status_code=400 if errors or notice else 200,
+    )
+
+
+def _effective_on(form: FormData) -> date:
+    return _parse_date(_text(form, "effective_on")) or date.today()
+
+
+@router.get("/import/template.xlsx")
+def read_import_template(user: AdminUser):
+    return Response(
+        import_template_xlsx(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="plantrack-actions-template.xlsx"'},
+    )
+
+
+@router.get("/plans/{slug}/import")
+def read_import(request: Request, slug: str, session: SessionDep, user: AdminUser):
+    return _import_form_page(request, plan_or_404(session, slug))
+
+
+def _checked_import(request: Request, session: Session, plan: Plan, user: User,
+                    form: FormData):
+    """(upload, mapping, date, preview, None) if the file can be imported as chosen; else the
+    last is the page saying why (status 400)."""
+    try:
+        upload = _read_upload(form)
+    except ImportFileError as error:
+        return None, None, None, None, _import_form_page(
+            request, plan, _sentence(str(error)), status_code=400
+        )
+    mapping, problems = _mapping_from_form(form, upload.table)
+    effective_on = _effective_on(form)
+    preview = None
+    if not problems:
+        preview = plan_import(session, plan=plan, table=upload.table, mapping=mapping,
+                              effective_on=effective_on, user=user)
+    if problems or preview.errors:
+        return None, None, None, None, _import_preview_page(
+            request, plan, upload, mapping, effective_on, preview, problems
+        )
+    return upload, mapping, effective_on, preview, None
+
+
+@router.post("/plans/{slug}/import/preview")
+def preview_import(request: Request, slug: str, session: SessionDep, user: AdminUser,
+                   form: FormDep):
+    plan = plan_or_404(session, slug)
+    upload, mapping, effective_on, preview, problem_page = _checked_import(
+        request, session, plan, user, form
+    )
+    if problem_page is not None:
+        return problem_page
+    return _import_preview_page(request, plan, upload, mapping, effective_on, preview, [])
+
+
+@router.post("/plans/{slug}/import")
+def create_import(request: Request, slug: str, session: SessionDep, user: AdminUser,
+                  form: FormDep):
+    plan = plan_or_404(session, slug)
+    upload, mapping, effective_on, preview, problem_page = _checked_import(
+        request, session, plan, user, form
+    )
+    if problem_page is not None:
+        return problem_page
+    if _text(form, "checksum") != _checksum(preview):
+        return _import_preview_page(
+            request, plan, upload, mapping, effective_on, preview, [],
+            notice="What the import would do is not what was checked: the columns chosen or "
+                   "the plan have changed since. Nothing has been imported: check the dry run "
+                   "below, then import.",
+        )
+    if preview.changes_nothing:
+        return RedirectResponse(f"/plans/{plan.slug}?imported=0&updated=0", status_code=303)
+    try:
+        result = apply_import(session, preview)
+        session.commit()
+    except (ImportRefused, IntegrityError) as error:
+        session.rollback()
+        problems = (
+            [str(e) for e in error.errors] if isinstance(error, ImportRefused)
+            else ["Someone else changed this plan at the same moment: nothing was imported. "
+                  "Check the file again."]
+        )
+        return _import_preview_page(request, plan, upload, mapping, effective_on, None, problems)
+    return RedirectResponse(
+        f"/plans/{plan.slug}?imported={result.created}&updated={result.updated}", status_code=303
+    )
+
+
+# --- Export -------------------------------------------------------------------------------------
+
+
+@router.get("/export")
+def read_export(request: Request, user: AdminUser):
+    return templates.TemplateResponse(request, "data/export.html", {})
+
+
+def _export_snapshot(session: Session) -> dict:
+    """Every table as one consistent snapshot, read apart from the request's own transaction."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session bound to a connection (the tests): read there
+        return export_all(session.connection())
+    with bind.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return export_all(connection)
+
+
+@router.post("/export")
+def create_export(session: SessionDep, user: AdminUser):
+    data = _export_snapshot(session)
+    rows = sum(len(table_rows) for table_rows in data["tables"].values())
+    record_event(
+        session, user=user, verb="export", entity_type="database", entity_id=None,
+        summary=(f"Exported the whole database as JSON: {rows:,} rows of {len(data['tables'])} "
+                 "tables, without password hashes"),
+    )
+    session.commit()
+    content = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
+    return Response(content, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="plantrack-export-{stamp}.json"',
+        "Cache-Control": "no-store",
+    })
+
+
+# --- Lineage, for the plan page -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedPlan:
+    slug: str
+    title: str
+    actions: int  # carried forward from it (inherited) or into it (successors)
+
+
+@dataclass(frozen=True)
+class Lineage:
+    inherited: list[LinkedPlan]
+    successors: list[LinkedPlan]
+
+
+def plan_lineage(plan: Plan) -> Lineage:
+    """Where the plan's carried-forward actions came from and where its own went: two queries,
+    whatever the number of actions."""
+    session = object_session(plan)
+    if session is None or plan.id is None:
+        return Lineage([], [])
+    original = aliased(Action)
+    inherited = session.exec(
+        select(Plan.slug, Plan.title, func.count(Action.id))
+        .select_from(Action)
+        .join(original, original.id == Action.carried_forward_from_id)
+        .join(Plan, Plan.id == original.plan_id)
+        .where(Action.plan_id == plan.id)
+        .group_by(Plan.id, Plan.slug, Plan.title, Plan.period_start)
+        .order_by(Plan.period_start, Plan.id)
+    ).all()
+    successor, copy = aliased(Plan), aliased(Action)
+    successors = session.exec(
+        select(successor.slug, successor.title, func.count(original.id))
+        .select_from(successor)
+        .outerjoin(copy, copy.plan_id == successor.id)
+        .outerjoin(original, and_(original.id == copy.carried_forward_from_id,
+                                  original.plan_id == plan.id))
+        .where(successor.predecessor_id == plan.id)
+        .group_by(successor.id, successor.slug, successor.title, successor.period_start)
+        .order_by(successor.period_start, successor.id)
+    ).all()
+    return Lineage(
+        inherited=[LinkedPlan(*row) for row in inherited],
+        successors=[LinkedPlan(*row) for row in successors],
+    )
