@@ -8,7 +8,7 @@ import calendar
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlmodel import Session, select
 
 from app.domain.progress import Counts, count, headline
@@ -123,6 +123,20 @@ class AppendixReport(BaseModel):
     completed_since: list[CompletedRow]
     carried_forward_in: list[ActionRow]
     carried_forward_out: list[ActionRow]
+
+    @computed_field
+    @property
+    def carried_forward_note(self) -> str:
+        """Inherited actions counted separately: "11 of these actions were carried forward from
+        <plan>" (one sentence per plan they came from)."""
+        by_plan: dict[str, int] = {}
+        for row in self.carried_forward_in:
+            by_plan[row.carried_forward_from.plan_title] = by_plan.get(row.carried_forward_from.plan_title, 0) + 1
+        return " ".join(
+            f"{n} of this plan's {self.totals.total} actions {'was' if n == 1 else 'were'} carried "
+            f"forward from the {title}."
+            for title, n in by_plan.items()
+        )
 
     @property
     def as_at_text(self) -> str:

@@ -67,6 +67,8 @@ def render_docx(report: AppendixReport) -> bytes:
         details.add_run(f"{label}: ").bold = True
         details.add_run(xml_safe(value))
     document.add_paragraph().add_run(report.headline).bold = True
+    if report.carried_forward_note:
+        document.add_paragraph(report.carried_forward_note)
 
     document.add_heading("Progress by theme", level=1)
     header = summary_header(report)

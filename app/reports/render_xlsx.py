@@ -134,6 +134,8 @@ def _write_summary(sheet: Worksheet, report: AppendixReport) -> None:
     sheet.append([])
     sheet.append([report.headline])
     sheet.cell(sheet.max_row, 1).font = BOLD
+    if report.carried_forward_note:
+        sheet.append([report.carried_forward_note])
 
     sheet.append([])
     header = summary_header(report)

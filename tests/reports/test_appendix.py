@@ -146,3 +146,14 @@ def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, 
     with count_statements() as at_500:
         build_appendix(session, large, date(2021, 3, 31))
     assert at_50.count == at_500.count
+
+
+def test_inherited_actions_are_counted_separately(session):
+    successor = get_plan(session=session, slug="reduced-offending-2018-21")
+    report = build_appendix(session, successor, date(2019, 3, 31))
+    assert report.carried_forward_note == (
+        f"11 of this plan's {report.totals.total} actions were carried forward from the "
+        "Staffordshire Strategic Framework for Reducing Offending 2015-18."
+    )
+    original = get_plan(session=session, slug="reducing-offending-2015-18")
+    assert build_appendix(session, original, date(2018, 3, 31)).carried_forward_note == ""
