@@ -179,6 +179,7 @@ def chart_description(section: IndicatorSection) -> str:
     return f"{prefix}{kind} of {section.title}. {figures}.{target}"
 
 
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
@@ -194,10 +195,12 @@ def _svg_element(svg: str, section: IndicatorSection) -> str:
     svg = _REFERENCE.sub(lambda match: f"{match[1]}{prefix}{match[2]}", svg)
     description = html.escape(chart_description(section), quote=True)
     opening_end = svg.index(">") + 1
-    opening = svg[:opening_end].replace(
+    # Without width and height attributes the chart keeps its viewBox's proportions at any
+    # width (browsers and WeasyPrint alike); the style caps it at its drawn size.
+    opening = _SIZE.sub("", svg[:opening_end]).replace(
         "<svg ",
         f'<svg role="img" aria-label="{description}" focusable="false" '
-        'style="max-width: 100%; height: auto" ',
+        f'style="width: 100%; max-width: {SIZE_INCHES[0] * 72:g}pt; height: auto" ',
         1,
     )
     return f"{opening}\n <title>{description}</title>{svg[opening_end:]}".rstrip() + "\n"

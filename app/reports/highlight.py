@@ -18,6 +18,7 @@ from app.domain.status import statuses_as_at
 from app.domain.timescales import uk_date
 from app.models import Action, Board, Meeting, Milestone, Outcome, Plan, Stage, StatusUpdate
 from app.reports.appendix import RatingRule, default_since
+from app.reports.indicators import IndicatorSection, build_indicator_sections
 
 
 class TextSection(BaseModel):
@@ -65,7 +66,7 @@ class HighlightReport(BaseModel):
     changes: list[str]
     sections: list[TextSection]
     milestones_ahead: list[MilestoneRow]
-    indicators: list[dict]
+    indicators: list[IndicatorSection]
     actions: list[StatusRow]
 
     @property
@@ -224,17 +225,9 @@ def build_highlight(
                         items=planned or ["Nothing is due before the next report."]),
         ],
         milestones_ahead=ahead,
-        indicators=_indicator_sections(session, plan, as_at),
+        indicators=build_indicator_sections(session, plan, as_at),
         actions=rows,
     )
-
-
-def _indicator_sections(session: Session, plan: Plan, as_at: date) -> list[dict]:
-    try:
-        from app.domain.indicators import build_indicator_sections
-    except ImportError:  # the indicators module arrives with its own change
-        return []
-    return [section.model_dump(mode="json") for section in build_indicator_sections(session, plan, as_at)]
 
 
 def with_edited_text(report: HighlightReport, edits: dict[str, str]) -> HighlightReport:

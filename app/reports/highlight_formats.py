@@ -9,6 +9,7 @@ from weasyprint import HTML
 
 from app.config import PROJECT_ROOT
 from app.domain.timescales import uk_date
+from app.reports.charts import chart_png
 from app.reports.formats import Format
 from app.reports.highlight import HighlightReport
 from app.web.templating import templates
@@ -18,7 +19,7 @@ def render_highlight_html(report: HighlightReport, *, for_pdf: bool = False, req
                           banner: str | None = None, controls=None) -> str:
     return templates.env.get_template("reports/highlight.html").render(
         report=report, for_pdf=for_pdf, request=request, banner=banner, controls=controls,
-        orientation="portrait",
+        orientation="portrait", chart_table_open=for_pdf,
         layout="reports/pdf_base.html" if for_pdf else "base.html",
     )
 
@@ -26,14 +27,6 @@ def render_highlight_html(report: HighlightReport, *, for_pdf: bool = False, req
 def render_highlight_pdf(report: HighlightReport) -> bytes:
     html = HTML(string=render_highlight_html(report, for_pdf=True), base_url=str(PROJECT_ROOT) + "/")
     return html.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
-
-
-def _indicator_png(section: dict) -> bytes | None:
-    try:
-        from app.domain.indicators import IndicatorSection, chart_png
-    except ImportError:
-        return None
-    return chart_png(IndicatorSection.model_validate(section))
 
 
 def render_highlight_docx(report: HighlightReport) -> bytes:
@@ -72,12 +65,10 @@ def render_highlight_docx(report: HighlightReport) -> bytes:
     if report.indicators:
         document.add_heading("Outcome indicators", level=1)
         for indicator in report.indicators:
-            document.add_heading(indicator["title"], level=2)
-            picture = _indicator_png(indicator)
-            if picture:
-                document.add_picture(io.BytesIO(picture), width=Cm(15))
-                document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            caption = document.add_paragraph(indicator.get("caption", ""))
+            document.add_heading(indicator.title, level=2)
+            document.add_picture(io.BytesIO(chart_png(indicator)), width=Cm(15))
+            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            caption = document.add_paragraph(indicator.caption)
             for run in caption.runs:
                 run.font.size = Pt(9)
     buffer = io.BytesIO()

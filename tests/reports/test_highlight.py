@@ -91,3 +91,22 @@ def test_the_pdf_and_word_files_carry_the_report(april_2019):
     body = "\n".join(p.text for p in document.paragraphs)
     assert report.headline in body
     assert "May 2019: Meeting of OMCDDB" in body
+
+
+def test_the_plans_indicators_are_charts_with_their_source(april_2019):
+    from markupsafe import escape
+
+    from app.reports.highlight_formats import render_highlight_html
+
+    _, _, report = april_2019
+    keys = [section.key for section in report.indicators]
+    assert keys == ["first-time-entrants-juvenile", "first-time-entrants-adult",
+                    "reoffending-rate-juvenile", "reoffending-rate-adult"]
+    page = render_highlight_html(report)
+    assert page.count("<svg") == 4
+    for section in report.indicators:
+        assert str(escape(section.data_source)) in page
+        assert all(period_end <= report.as_at for _, period_end, _ in section.values)
+    assert "Illustrative" in page
+    document = Document(io.BytesIO(render_highlight_docx(report)))
+    assert len(document.inline_shapes) == 4  # the charts as pictures
