@@ -66,7 +66,11 @@ def _recent_failures(session: Session, *, column, value: str, since: datetime) -
     return session.exec(
         select(func.count())
         .select_from(SignInAttempt)
-        .where(column == value, SignInAttempt.attempted_at >= since, SignInAttempt.succeeded == False)  # noqa: E712
+        .where(
+            column == value,
+            SignInAttempt.attempted_at >= since,
+            SignInAttempt.succeeded.is_(False),
+        )
     ).one()
 
 
@@ -140,7 +144,8 @@ def load_session(session: Session, token: str | None) -> SignedIn | None:
     if (
         auth_session.revoked_at is not None
         or not user.is_active
-        or moment - _aware(auth_session.last_seen_at) > timedelta(minutes=settings.session_idle_minutes)
+        or moment - _aware(auth_session.last_seen_at)
+        > timedelta(minutes=settings.session_idle_minutes)
         or moment - _aware(auth_session.created_at) > timedelta(hours=settings.session_max_hours)
     ):
         return None

@@ -178,9 +178,7 @@ def _convert(table: Table, row: dict, index: int) -> dict:
 def _parents_first(table: Table, rows: list[dict]) -> list[dict]:
     """Rows of a table that refers to itself (a plan's predecessor), each after its parent."""
     own = [
-        (fk.parent.name, fk.column.name)
-        for fk in table.foreign_keys
-        if fk.column.table is table
+        (fk.parent.name, fk.column.name) for fk in table.foreign_keys if fk.column.table is table
     ]
     if not own:
         return rows
@@ -210,8 +208,7 @@ def check_backup(data: dict) -> dict[str, list[dict]]:
     version = data.get("format_version")
     if version != FORMAT_VERSION:
         raise BackupError(
-            f"backup format version {version!r} is not one this plantrack reads "
-            f"({FORMAT_VERSION})"
+            f"backup format version {version!r} is not one this plantrack reads ({FORMAT_VERSION})"
         )
     tables = data.get("tables")
     if not isinstance(tables, dict):

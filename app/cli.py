@@ -214,13 +214,16 @@ def _read_new_password(password: str | None) -> str:
 @user_app.command("create")
 def user_create(
     email: str,
-    name: Annotated[str, typer.Option("--name", help="Display name (a role, e.g. 'OMCDB member').")],
+    name: Annotated[
+        str, typer.Option("--name", help="Display name (a role, e.g. 'OMCDB member').")
+    ],
     role: Annotated[str, typer.Option("--role", help="admin, editor or viewer.")] = "viewer",
     organisation: Annotated[
         str | None, typer.Option("--organisation", help="Short name of the user's organisation.")
     ] = None,
     lead_role: Annotated[
-        str | None, typer.Option("--lead-role", help="The role they hold there (links their actions).")
+        str | None,
+        typer.Option("--lead-role", help="The role they hold there (links their actions)."),
     ] = None,
     password: Annotated[
         str | None, typer.Option("--password", help="Omit to be prompted (or read from stdin).")
@@ -251,7 +254,9 @@ def user_create(
         if organisation or lead_role:
             if not (organisation and lead_role):
                 fail("give both --organisation and --lead-role, or neither", code=2)
-            org = session.exec(select(Organisation).where(Organisation.short_name == organisation)).first()
+            org = session.exec(
+                select(Organisation).where(Organisation.short_name == organisation)
+            ).first()
             if org is None:
                 fail(f"no organisation with short name '{organisation}'", code=2)
             person = session.exec(
@@ -262,13 +267,26 @@ def user_create(
                 session.add(person)
                 session.flush()
             person_id = person.id
-        user = User(email=email, display_name=name, role=role, person_id=person_id,
-                    password_hash=hash_password(secret), created_at=datetime.now(UTC))
+        user = User(
+            email=email,
+            display_name=name,
+            role=role,
+            person_id=person_id,
+            password_hash=hash_password(secret),
+            created_at=datetime.now(UTC),
+        )
         session.add(user)
         session.flush()
-        record_event(session, user=None, actor="plantrack user create", verb="create_user",
-                     entity_type="user", entity_id=user.id, summary=f"Created {email} ({role})",
-                     after={"email": email, "role": role, "display_name": name})
+        record_event(
+            session,
+            user=None,
+            actor="plantrack user create",
+            verb="create_user",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"Created {email} ({role})",
+            after={"email": email, "role": role, "display_name": name},
+        )
         session.commit()
     typer.echo(f"Created {role} {email}")
 
@@ -294,9 +312,17 @@ def user_disable(email: str) -> None:
         user.is_active = False
         session.add(user)
         revoke_all_sessions(session, user_id=user.id)
-        record_event(session, user=None, actor="plantrack user disable", verb="disable_user",
-                     entity_type="user", entity_id=user.id, summary=f"Disabled {user.email}",
-                     before={"is_active": True}, after={"is_active": False})
+        record_event(
+            session,
+            user=None,
+            actor="plantrack user disable",
+            verb="disable_user",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"Disabled {user.email}",
+            before={"is_active": True},
+            after={"is_active": False},
+        )
         session.commit()
     typer.echo(f"Disabled {email}; its sessions have ended.")
 
@@ -319,8 +345,15 @@ def user_set_password(
             set_password(session, user=user, password=secret)
         except PasswordError as error:
             fail(str(error), code=2)
-        record_event(session, user=None, actor="plantrack user set-password", verb="set_password",
-                     entity_type="user", entity_id=user.id, summary=f"Set the password of {user.email}")
+        record_event(
+            session,
+            user=None,
+            actor="plantrack user set-password",
+            verb="set_password",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"Set the password of {user.email}",
+        )
         session.commit()
     typer.echo(f"Password set for {email}; its sessions have ended.")
 
@@ -336,11 +369,17 @@ def reminders(
 
     with _session() as session:
         found = _plan_or_fail(session, plan)
-        meeting = next_meeting(session, board_id=found.board_id, today=date.today()) if found.board_id else None
+        meeting = (
+            next_meeting(session, board_id=found.board_id, today=date.today())
+            if found.board_id
+            else None
+        )
         if meeting is None:
             fail(f"{plan} has no board meetings to remind owners of", code=2)
         try:
-            result = send_reminders(session, plan=found, cycle=cycle_for_meeting(session, meeting=meeting))
+            result = send_reminders(
+                session, plan=found, cycle=cycle_for_meeting(session, meeting=meeting)
+            )
         except ReminderError as error:
             fail(str(error))
     typer.echo(f"Sent {len(result.sent)} reminders; {len(result.already_sent)} already sent.")

@@ -262,9 +262,7 @@ class StatusUpdate(SQLModel, table=True):
     stage: str = Field(max_length=20)
     rag: str | None = Field(default=None, max_length=20)
     commentary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    corrective_action: str = Field(
-        default="", sa_column=Column(Text, nullable=False, default="")
-    )
+    corrective_action: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     review_state: str = Field(default=ReviewState.approved, max_length=20)
     reviewed_by_id: int | None = Field(default=None, foreign_key="user.id")
     reviewed_at: datetime | None = None

@@ -103,7 +103,9 @@ class UpdateIn(Strict):
     @model_validator(mode="after")
     def rag_rules(self) -> "UpdateIn":
         if self.rag is not None and self.stage != Stage.in_progress:
-            raise ValueError(f"a RAG rating is only given to an action in progress, not {self.stage}")
+            raise ValueError(
+                f"a RAG rating is only given to an action in progress, not {self.stage}"
+            )
         if self.rag == "red" and not self.corrective_action.strip():
             raise ValueError("a Red rating needs a corrective action")
         return self
@@ -343,7 +345,9 @@ class _Loader:
 
     def _group(self, item: DeliveryGroupIn) -> None:
         where = f"delivery group '{item.name}'"
-        group = self.session.exec(select(DeliveryGroup).where(DeliveryGroup.name == item.name)).first()
+        group = self.session.exec(
+            select(DeliveryGroup).where(DeliveryGroup.name == item.name)
+        ).first()
         if group is None:
             lead = None
             if item.lead_organisation and item.lead_role:
@@ -419,7 +423,9 @@ class _Loader:
         where = f"plan {item.slug}"
         predecessor = None
         if item.predecessor:
-            predecessor = self.session.exec(select(Plan).where(Plan.slug == item.predecessor)).first()
+            predecessor = self.session.exec(
+                select(Plan).where(Plan.slug == item.predecessor)
+            ).first()
             if predecessor is None:
                 raise SeedError(f"{where}: unknown predecessor '{item.predecessor}'")
         plan = self._add(

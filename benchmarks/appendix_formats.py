@@ -36,14 +36,18 @@ def main() -> None:
     generate_plan(engine, slug="generated-1000", actions=1000, updates_per_action=20)
     demo = measure(engine, "reducing-offending-2015-18", date(2018, 3, 31), repeat=5)
     large = measure(engine, "generated-1000", date(2021, 3, 31), repeat=2)
-    print(f"{'step':<8}{'demo (53 actions)':>20}{'x HTML':>9}{'1,000 actions x 20':>22}{'x HTML':>9}")
+    print(
+        f"{'step':<8}{'demo (53 actions)':>20}{'x HTML':>9}{'1,000 actions x 20':>22}{'x HTML':>9}"
+    )
     for step in demo:
         print(
             f"{step:<8}{demo[step] * 1000:>17.1f} ms{demo[step] / demo['html']:>9.1f}"
             f"{large[step] * 1000:>19.1f} ms{large[step] / large['html']:>9.1f}"
         )
-    print(f"\n1,000-action plan against the demo: model x{large['model'] / demo['model']:.1f}, "
-          f"HTML x{large['html'] / demo['html']:.1f}, PDF x{large['pdf'] / demo['pdf']:.1f}")
+    print(
+        f"\n1,000-action plan against the demo: model x{large['model'] / demo['model']:.1f}, "
+        f"HTML x{large['html'] / demo['html']:.1f}, PDF x{large['pdf'] / demo['pdf']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,21 @@ def main() -> None:
     engine.dispose()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=os.environ | {"PLANTRACK_DATABASE_URL": url},
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ | {"PLANTRACK_DATABASE_URL": url},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,8 +74,14 @@ def main() -> None:
                     time.sleep(0.1)
             page = client.get("/sign-in").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-            client.post("/sign-in", data={"email": "board.member@plantrack.example",
-                                          "password": "demo-viewer-password", "csrf_token": token})
+            client.post(
+                "/sign-in",
+                data={
+                    "email": "board.member@plantrack.example",
+                    "password": "demo-viewer-password",
+                    "csrf_token": token,
+                },
+            )
             slug = "reducing-offending-2015-18"
             paths = {
                 "static CSS file": ("/static/css/plantrack.css", 200),
@@ -72,7 +90,9 @@ def main() -> None:
                 "appendix CSV": (f"/plans/{slug}/reports/appendix.csv?as_at=2018-03-31", 100),
                 "appendix PDF": (f"/plans/{slug}/reports/appendix.pdf?as_at=2018-03-31", 5),
             }
-            results = {name: median_ms(client, path, count) for name, (path, count) in paths.items()}
+            results = {
+                name: median_ms(client, path, count) for name, (path, count) in paths.items()
+            }
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -153,8 +153,12 @@ def sign_in(client, who: str) -> str:
     page = client.get("/sign-in")
     response = client.post(
         "/sign-in",
-        data={"email": account["email"], "password": account["password"], "next": "/",
-              "csrf_token": csrf_from(page.text)},
+        data={
+            "email": account["email"],
+            "password": account["password"],
+            "next": "/",
+            "csrf_token": csrf_from(page.text),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -255,7 +259,11 @@ def plantrack(engine):
     def run(*arguments: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "app.cli", *arguments],
-            capture_output=True, text=True, env=environment, timeout=120, input=input,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+            input=input,
         )
 
     return run

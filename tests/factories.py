@@ -12,14 +12,17 @@ _sequence = itertools.count(1)
 
 def make_plan(session: Session, **overrides) -> Plan:
     n = next(_sequence)
-    values = dict(
-        slug=f"test-plan-{n}",
-        title=f"Test plan {n}",
-        short_title=f"Test {n}",
-        period_start=date(2020, 4, 1),
-        period_end=date(2023, 3, 31),
-        status="active",
-    ) | overrides
+    values = (
+        dict(
+            slug=f"test-plan-{n}",
+            title=f"Test plan {n}",
+            short_title=f"Test {n}",
+            period_start=date(2020, 4, 1),
+            period_end=date(2023, 3, 31),
+            status="active",
+        )
+        | overrides
+    )
     plan = Plan(**values)
     session.add(plan)
     session.flush()
@@ -36,7 +39,9 @@ def make_theme(session: Session, plan: Plan, **overrides) -> Theme:
 
 def make_organisation(session: Session, **overrides) -> Organisation:
     n = next(_sequence)
-    organisation = Organisation(**(dict(short_name=f"ORG{n}", name=f"Organisation {n}") | overrides))
+    organisation = Organisation(
+        **(dict(short_name=f"ORG{n}", name=f"Organisation {n}") | overrides)
+    )
     session.add(organisation)
     session.flush()
     return organisation
@@ -44,14 +49,17 @@ def make_organisation(session: Session, **overrides) -> Organisation:
 
 def make_action(session: Session, plan: Plan, theme: Theme, **overrides) -> Action:
     n = next(_sequence)
-    values = dict(
-        plan_id=plan.id,
-        theme_id=theme.id,
-        ref=f"A{n}",
-        position=n,
-        title=f"Action {n}",
-        due_date=date(2021, 3, 31),
-    ) | overrides
+    values = (
+        dict(
+            plan_id=plan.id,
+            theme_id=theme.id,
+            ref=f"A{n}",
+            position=n,
+            title=f"Action {n}",
+            due_date=date(2021, 3, 31),
+        )
+        | overrides
+    )
     action = Action(**values)
     session.add(action)
     session.flush()
@@ -60,12 +68,15 @@ def make_action(session: Session, plan: Plan, theme: Theme, **overrides) -> Acti
 
 def make_update(session: Session, action: Action, **overrides) -> StatusUpdate:
     effective = overrides.pop("effective_on", date(2020, 6, 30))
-    values = dict(
-        action_id=action.id,
-        effective_on=effective,
-        recorded_at=datetime.combine(effective, time(12), tzinfo=UTC),
-        stage="in_progress",
-    ) | overrides
+    values = (
+        dict(
+            action_id=action.id,
+            effective_on=effective,
+            recorded_at=datetime.combine(effective, time(12), tzinfo=UTC),
+            stage="in_progress",
+        )
+        | overrides
+    )
     update = StatusUpdate(**values)
     session.add(update)
     session.flush()

@@ -5,8 +5,8 @@ import pytest
 from tests.conftest import csrf_from, sign_in
 
 SLUG = "reduced-offending-2018-21"
-OWN = f"/plans/{SLUG}/actions/OM1"      # led through the OMRR delivery group by omrr.lead
-OTHERS = f"/plans/{SLUG}/actions/P3"    # led through another group
+OWN = f"/plans/{SLUG}/actions/OM1"  # led through the OMRR delivery group by omrr.lead
+OTHERS = f"/plans/{SLUG}/actions/P3"  # led through another group
 
 ALLOWED, FORBIDDEN, SIGN_IN, UNAUTHORISED = 200, 403, "sign-in", 401
 
@@ -60,9 +60,15 @@ def test_every_page_answers_each_role_as_it_should(app_client, role_index, role)
 
 
 def update_form(csrf: str, **overrides) -> dict:
-    return {"stage": "in_progress", "rag": "amber", "commentary": "Progressing.",
-            "corrective_action": "", "effective_on": "2019-03-01", "version": "",
-            "csrf_token": csrf} | overrides
+    return {
+        "stage": "in_progress",
+        "rag": "amber",
+        "commentary": "Progressing.",
+        "corrective_action": "",
+        "effective_on": "2019-03-01",
+        "version": "",
+        "csrf_token": csrf,
+    } | overrides
 
 
 POST_CASES = [
@@ -81,7 +87,9 @@ POST_CASES = [
 
 
 @pytest.mark.parametrize("path, role, expected", POST_CASES)
-def test_every_change_is_checked_on_the_server(app_client, session, smtp_server, path, role, expected):
+def test_every_change_is_checked_on_the_server(
+    app_client, session, smtp_server, path, role, expected
+):
     from sqlmodel import select
 
     from app.models import Action, Meeting, Plan
@@ -90,7 +98,9 @@ def test_every_change_is_checked_on_the_server(app_client, session, smtp_server,
     if path.endswith("/updates"):
         ref = path.split("/")[-2]
         plan = session.exec(select(Plan).where(Plan.slug == SLUG)).one()
-        action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).one()
+        action = session.exec(
+            select(Action).where(Action.plan_id == plan.id, Action.ref == ref)
+        ).one()
         data = update_form(csrf, version=str(action.version))
     elif path == "/completion/reminders":
         plan = session.exec(select(Plan).where(Plan.slug == SLUG)).one()
@@ -107,7 +117,9 @@ def test_every_change_is_checked_on_the_server(app_client, session, smtp_server,
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token-value"])
-def test_a_missing_or_forged_csrf_token_is_refused_and_nothing_is_written(app_client, session, token):
+def test_a_missing_or_forged_csrf_token_is_refused_and_nothing_is_written(
+    app_client, session, token
+):
     from sqlmodel import func, select
 
     from app.models import StatusUpdate
@@ -128,10 +140,13 @@ def test_htmx_requests_carry_the_token_in_a_header(app_client):
     csrf = sign_in(app_client, "admin")
     page = app_client.get("/").text
     assert f'hx-headers=\'{{"X-CSRF-Token": "{csrf}"}}\'' in page
-    refused = app_client.post(f"{OWN}/updates", data={"stage": "complete"}, headers={"HX-Request": "true"})
+    refused = app_client.post(
+        f"{OWN}/updates", data={"stage": "complete"}, headers={"HX-Request": "true"}
+    )
     assert refused.status_code == 403
     accepted = app_client.post(
-        f"{OWN}/updates", data={"stage": "complete"},
+        f"{OWN}/updates",
+        data={"stage": "complete"},
         headers={"HX-Request": "true", "X-CSRF-Token": csrf},
     )
     assert accepted.status_code == 400  # past the CSRF check, stopped by validation

@@ -12,9 +12,16 @@ from tests.conftest import csrf_from, demo_users, sign_in
 
 def attempt(client, email: str, password: str, next_path: str = "/"):
     page = client.get("/sign-in")
-    return client.post("/sign-in", data={"email": email, "password": password, "next": next_path,
-                                         "csrf_token": csrf_from(page.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": password,
+            "next": next_path,
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app_client):
@@ -57,7 +64,10 @@ def test_next_never_leaves_the_site(app_client):
 def test_a_page_sends_you_to_sign_in_and_back(app_client):
     response = app_client.get("/plans/reduced-offending-2018-21?rag=red", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/sign-in?next=%2Fplans%2Freduced-offending-2018-21%3Frag%3Dred"
+    assert (
+        response.headers["location"]
+        == "/sign-in?next=%2Fplans%2Freduced-offending-2018-21%3Frag%3Dred"
+    )
 
 
 def test_signing_out_ends_the_session_on_the_server(app_client, session):
@@ -65,7 +75,9 @@ def test_signing_out_ends_the_session_on_the_server(app_client, session):
     token = app_client.cookies.get(SESSION_COOKIE)
     response = app_client.post("/sign-out", data={"csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303
-    stored = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).one()
+    stored = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+    ).one()
     assert stored.revoked_at is not None
     # Even a copy of the old cookie no longer works.
     app_client.cookies.set(SESSION_COOKIE, token)
@@ -75,7 +87,9 @@ def test_signing_out_ends_the_session_on_the_server(app_client, session):
 def test_an_idle_session_expires(app_client, session):
     sign_in(app_client, "viewer")
     token = app_client.cookies.get(SESSION_COOKIE)
-    stored = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).one()
+    stored = session.exec(
+        select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+    ).one()
     stored.last_seen_at = datetime.now(UTC) - timedelta(minutes=31)
     session.add(stored)
     session.flush()
@@ -85,15 +99,27 @@ def test_an_idle_session_expires(app_client, session):
 def test_changing_the_password_ends_every_session(app_client, viewer_client, session):
     viewer = demo_users()["viewer"]
     page = viewer_client.get("/account/password").text
-    mismatch = viewer_client.post("/account/password", data={
-        "current_password": viewer["password"], "new_password": "a-brand-new-password",
-        "confirm_password": "something-else-entirely", "csrf_token": csrf_from(page)})
+    mismatch = viewer_client.post(
+        "/account/password",
+        data={
+            "current_password": viewer["password"],
+            "new_password": "a-brand-new-password",
+            "confirm_password": "something-else-entirely",
+            "csrf_token": csrf_from(page),
+        },
+    )
     assert mismatch.status_code == 400 and "do not match" in mismatch.text
     sign_in(app_client, "viewer")  # a second session of the same account
-    changed = viewer_client.post("/account/password", data={
-        "current_password": viewer["password"], "new_password": "a-brand-new-password",
-        "confirm_password": "a-brand-new-password", "csrf_token": csrf_from(page)},
-        follow_redirects=False)
+    changed = viewer_client.post(
+        "/account/password",
+        data={
+            "current_password": viewer["password"],
+            "new_password": "a-brand-new-password",
+            "confirm_password": "a-brand-new-password",
+            "csrf_token": csrf_from(page),
+        },
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     for client in (viewer_client, app_client):
         assert client.get("/", follow_redirects=False).status_code == 303

@@ -61,23 +61,57 @@ def add_rows_the_demo_lacks(session: Session) -> None:
     user = session.exec(select(User).order_by(User.id)).scalars().first()
     moment = datetime(2019, 4, 23, 9, 30, 15, 123456, tzinfo=UTC)
     report = PublishedReport(
-        plan_id=plan.id, meeting_id=meeting.id, kind="appendix", title="Appendix: April 2019",
-        as_at=date(2019, 4, 1), published_at=moment, published_by_id=user.id,
+        plan_id=plan.id,
+        meeting_id=meeting.id,
+        kind="appendix",
+        title="Appendix: April 2019",
+        as_at=date(2019, 4, 1),
+        published_at=moment,
+        published_by_id=user.id,
         model_json=json.dumps({"headline": "Of the 11 actions…", "rows": [1, 2.5, None]}),
     )
     session.add(report)
     session.flush()
-    session.add(PublishedFile(report_id=report.id, format="pdf", media_type="application/pdf",
-                              sha256="0" * 64, content=bytes(range(256)) + b"%PDF-1.7\n\0"))
-    session.add(Reminder(meeting_id=meeting.id, user_id=user.id, email=user.email,
-                         sent_at=moment, action_count=3))
-    session.add(AuditEvent(occurred_at=moment, user_id=user.id, actor=user.email, verb="update",
-                           entity_type="action", entity_id=1, summary="Changed “title”",
-                           before_json='{"a": 1}', after_json=None))
+    session.add(
+        PublishedFile(
+            report_id=report.id,
+            format="pdf",
+            media_type="application/pdf",
+            sha256="0" * 64,
+            content=bytes(range(256)) + b"%PDF-1.7\n\0",
+        )
+    )
+    session.add(
+        Reminder(
+            meeting_id=meeting.id, user_id=user.id, email=user.email, sent_at=moment, action_count=3
+        )
+    )
+    session.add(
+        AuditEvent(
+            occurred_at=moment,
+            user_id=user.id,
+            actor=user.email,
+            verb="update",
+            entity_type="action",
+            entity_id=1,
+            summary="Changed “title”",
+            before_json='{"a": 1}',
+            after_json=None,
+        )
+    )
     old = session.exec(select(Indicator).order_by(Indicator.id)).scalars().first()
-    session.add(Indicator(key=old.key, version=old.version + 1, title=old.title + " (revised)",
-                          unit=old.unit, data_source=old.data_source, supersedes_id=old.id,
-                          valid_from=date(2020, 4, 1), baseline_value=0.1 + 0.2))
+    session.add(
+        Indicator(
+            key=old.key,
+            version=old.version + 1,
+            title=old.title + " (revised)",
+            unit=old.unit,
+            data_source=old.data_source,
+            supersedes_id=old.id,
+            valid_from=date(2020, 4, 1),
+            baseline_value=0.1 + 0.2,
+        )
+    )
     session.flush()
 
 
@@ -154,14 +188,22 @@ def test_a_restore_that_fails_part_way_writes_nothing(session, backend, tmp_path
     [
         (lambda d: d.update(format="something-else"), "this is not a plantrack backup"),
         (lambda d: d.update(format_version=99), "backup format version 99 is not one"),
-        (lambda d: d["tables"].update(spreadsheet=[]),
-         "the backup holds table 'spreadsheet', which this database does not have"),
-        (lambda d: d["tables"]["plan"][0].update(colour="red"),
-         "table plan, row 1: unknown column 'colour'"),
-        (lambda d: d["tables"]["plan"][0].update(period_start="31/03/2018"),
-         "table plan, row 1, period_start: '31/03/2018' is not a date"),
-        (lambda d: d.update(schema_revision="0000"),
-         "the backup was made at schema revision 0000 but this database is at"),
+        (
+            lambda d: d["tables"].update(spreadsheet=[]),
+            "the backup holds table 'spreadsheet', which this database does not have",
+        ),
+        (
+            lambda d: d["tables"]["plan"][0].update(colour="red"),
+            "table plan, row 1: unknown column 'colour'",
+        ),
+        (
+            lambda d: d["tables"]["plan"][0].update(period_start="31/03/2018"),
+            "table plan, row 1, period_start: '31/03/2018' is not a date",
+        ),
+        (
+            lambda d: d.update(schema_revision="0000"),
+            "the backup was made at schema revision 0000 but this database is at",
+        ),
     ],
     ids=["format", "version", "unknown table", "unknown column", "bad date", "other revision"],
 )
@@ -199,9 +241,9 @@ def test_a_backup_taken_while_updates_are_written_is_consistent(live_sqlite, tmp
     with Session(live_sqlite) as session:
         action = session.exec(select(Action).order_by(Action.id)).scalars().first()
         action_id, seeded_version = action.id, action.version
-        seeded = len(session.exec(
-            select(StatusUpdate).where(StatusUpdate.action_id == action_id)
-        ).all())
+        seeded = len(
+            session.exec(select(StatusUpdate).where(StatusUpdate.action_id == action_id)).all()
+        )
     assert seeded_version == 1 + seeded
     committed = [0]
     stop = threading.Event()
@@ -213,10 +255,15 @@ def test_a_backup_taken_while_updates_are_written_is_consistent(live_sqlite, tmp
                 with Session(live_sqlite) as session:
                     action = session.get(Action, action_id)
                     for _ in range(UPDATES_PER_TRANSACTION):
-                        session.add(StatusUpdate(
-                            action_id=action_id, recorded_at=datetime.now(UTC),
-                            effective_on=date(2019, 1, 1), stage="in_progress", rag="green",
-                        ))
+                        session.add(
+                            StatusUpdate(
+                                action_id=action_id,
+                                recorded_at=datetime.now(UTC),
+                                effective_on=date(2019, 1, 1),
+                                stage="in_progress",
+                                rag="green",
+                            )
+                        )
                         action.version += 1
                     session.commit()
                 committed[0] += 1
@@ -276,7 +323,10 @@ def plantrack(url: str, *arguments: str) -> subprocess.CompletedProcess:
     environment = os.environ | {"PLANTRACK_DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *arguments],
-        capture_output=True, text=True, env=environment, timeout=300,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
     )
 
 
@@ -304,27 +354,28 @@ def test_the_commands_export_and_restore_the_demo(engine, backend, tmp_path, tmp
 
 
 def test_export_needs_all(engine, tmp_path):
-    result = plantrack(engine.url.render_as_string(hide_password=False), "export", "-o",
-                       str(tmp_path / "x.json"))
+    result = plantrack(
+        engine.url.render_as_string(hide_password=False), "export", "-o", str(tmp_path / "x.json")
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "Error: give --all: a whole-database export is the only kind so far"
     )
 
 
-def test_the_backup_command_copies_sqlite_and_points_postgresql_at_pg_dump(
-    live_sqlite, tmp_path
-):
+def test_the_backup_command_copies_sqlite_and_points_postgresql_at_pg_dump(live_sqlite, tmp_path):
     target = tmp_path / "backup.db"
-    result = plantrack(live_sqlite.url.render_as_string(hide_password=False), "backup",
-                       "-o", str(target))
+    result = plantrack(
+        live_sqlite.url.render_as_string(hide_password=False), "backup", "-o", str(target)
+    )
     assert result.returncode == 0, result.stderr
     assert "integrity check ok" in result.stdout
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT count(*) FROM plan").fetchone() == (4,)
 
-    result = plantrack("postgresql+psycopg://plantrack@db.example/plantrack", "backup",
-                       "-o", str(tmp_path / "x"))
+    result = plantrack(
+        "postgresql+psycopg://plantrack@db.example/plantrack", "backup", "-o", str(tmp_path / "x")
+    )
     assert result.returncode == 2
     assert "back up PostgreSQL with pg_dump" in result.stderr
     assert "pg_restore" in result.stderr

@@ -6,8 +6,6 @@ import sys
 import pytest
 
 
-
-
 def test_progress_json_for_the_demo_framework(plantrack):
     result = plantrack(
         "progress", "--plan", "reducing-offending-2015-18", "--as-at", "2018-03-31", "--json"
@@ -34,11 +32,21 @@ def test_progress_as_text_prints_the_headline(plantrack):
 @pytest.mark.parametrize(
     "arguments, code, message",
     [
-        (["--plan", "no-such-plan", "--as-at", "2018-03-31"], 2, "no plan with slug 'no-such-plan'"),
-        (["--plan", "reducing-offending-2015-18", "--as-at", "31/03/2018"], 2,
-         "'31/03/2018' is not a date in the form YYYY-MM-DD"),
-        (["--plan", "reducing-offending-2015-18", "--as-at", "2018-02-30"], 2,
-         "'2018-02-30' is not a date"),
+        (
+            ["--plan", "no-such-plan", "--as-at", "2018-03-31"],
+            2,
+            "no plan with slug 'no-such-plan'",
+        ),
+        (
+            ["--plan", "reducing-offending-2015-18", "--as-at", "31/03/2018"],
+            2,
+            "'31/03/2018' is not a date in the form YYYY-MM-DD",
+        ),
+        (
+            ["--plan", "reducing-offending-2015-18", "--as-at", "2018-02-30"],
+            2,
+            "'2018-02-30' is not a date",
+        ),
     ],
     ids=["unknown plan", "UK-style date", "impossible date"],
 )
@@ -59,7 +67,10 @@ def test_a_database_without_tables_gets_told_to_upgrade(tmp_path):
     environment = os.environ | {"PLANTRACK_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "progress", "--plan", "x"],
-        capture_output=True, text=True, env=environment, timeout=120,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "run `plantrack db upgrade` first" in result.stderr

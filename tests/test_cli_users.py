@@ -37,8 +37,14 @@ def plantrack(own_database):
     environment = os.environ | {"PLANTRACK_DATABASE_URL": own_database[0]}
 
     def run(*arguments: str, input: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app.cli", *arguments], capture_output=True,
-                              text=True, env=environment, timeout=120, input=input)
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *arguments],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+            input=input,
+        )
 
     return run
 
@@ -68,24 +74,45 @@ def test_create_sign_in_disable(plantrack, engine, app_client):
     from tests.conftest import csrf_from
 
     email = unique_email()
-    created = plantrack("user", "create", email, "--name", "YOS Manager", "--role", "editor",
-                        "--organisation", "StaffsYOS", "--lead-role", "YOS Manager",
-                        "--password", "a-long-enough-password")
+    created = plantrack(
+        "user",
+        "create",
+        email,
+        "--name",
+        "YOS Manager",
+        "--role",
+        "editor",
+        "--organisation",
+        "StaffsYOS",
+        "--lead-role",
+        "YOS Manager",
+        "--password",
+        "a-long-enough-password",
+    )
     assert created.returncode == 0, created.stderr
     assert f"Created editor {email}" in created.stdout
     with engine.connect() as connection:
-        row = connection.execute(text("SELECT role, password_hash, person_id FROM \"user\" WHERE email = :e"),
-                                 {"e": email}).one()
+        row = connection.execute(
+            text('SELECT role, password_hash, person_id FROM "user" WHERE email = :e'), {"e": email}
+        ).one()
         assert row.role == "editor" and row.password_hash.startswith("$argon2")
         assert row.person_id is not None
-        audit = connection.execute(text("SELECT count(*) FROM audit_event WHERE verb = 'create_user' "
-                                        "AND summary LIKE :s"), {"s": f"%{email}%"}).scalar_one()
+        audit = connection.execute(
+            text("SELECT count(*) FROM audit_event WHERE verb = 'create_user' AND summary LIKE :s"),
+            {"s": f"%{email}%"},
+        ).scalar_one()
         assert audit == 1
 
     page = app_client.get("/sign-in")
-    signed_in = app_client.post("/sign-in", data={"email": email, "password": "a-long-enough-password",
-                                                  "csrf_token": csrf_from(page.text)},
-                                follow_redirects=False)
+    signed_in = app_client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": "a-long-enough-password",
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
     assert signed_in.status_code == 303
     assert app_client.get("/", follow_redirects=False).status_code == 200
 
@@ -95,27 +122,75 @@ def test_create_sign_in_disable(plantrack, engine, app_client):
     ended = app_client.get("/", follow_redirects=False)
     assert ended.status_code == 303 and ended.headers["location"].startswith("/sign-in")
     page = app_client.get("/sign-in")
-    refused = app_client.post("/sign-in", data={"email": email, "password": "a-long-enough-password",
-                                                "csrf_token": csrf_from(page.text)})
+    refused = app_client.post(
+        "/sign-in",
+        data={
+            "email": email,
+            "password": "a-long-enough-password",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert refused.status_code == 400
     assert "Enter a correct e-mail address and password" in refused.text
 
 
 def test_bad_input_gets_a_clear_error(plantrack):
     cases = [
-        (["user", "create", "nobody", "--name", "x", "--password", "a-long-enough-password"],
-         "is not an e-mail address"),
-        (["user", "create", unique_email(), "--name", "x", "--role", "superuser",
-          "--password", "a-long-enough-password"], "is not a role"),
-        (["user", "create", unique_email(), "--name", "x", "--password", "short"],
-         "at least 12 characters"),
-        (["user", "create", "admin@plantrack.example", "--name", "x",
-          "--password", "a-long-enough-password"], "already exists"),
-        (["user", "create", unique_email(), "--name", "x", "--organisation", "NOPE",
-          "--lead-role", "Chief", "--password", "a-long-enough-password"], "no organisation"),
+        (
+            ["user", "create", "nobody", "--name", "x", "--password", "a-long-enough-password"],
+            "is not an e-mail address",
+        ),
+        (
+            [
+                "user",
+                "create",
+                unique_email(),
+                "--name",
+                "x",
+                "--role",
+                "superuser",
+                "--password",
+                "a-long-enough-password",
+            ],
+            "is not a role",
+        ),
+        (
+            ["user", "create", unique_email(), "--name", "x", "--password", "short"],
+            "at least 12 characters",
+        ),
+        (
+            [
+                "user",
+                "create",
+                "admin@plantrack.example",
+                "--name",
+                "x",
+                "--password",
+                "a-long-enough-password",
+            ],
+            "already exists",
+        ),
+        (
+            [
+                "user",
+                "create",
+                unique_email(),
+                "--name",
+                "x",
+                "--organisation",
+                "NOPE",
+                "--lead-role",
+                "Chief",
+                "--password",
+                "a-long-enough-password",
+            ],
+            "no organisation",
+        ),
         (["user", "disable", "ghost@plantrack.example"], "no account for"),
-        (["user", "set-password", "admin@plantrack.example", "--password", "short"],
-         "at least 12 characters"),
+        (
+            ["user", "set-password", "admin@plantrack.example", "--password", "short"],
+            "at least 12 characters",
+        ),
     ]
     for arguments, message in cases:
         result = plantrack(*arguments)
@@ -126,5 +201,7 @@ def test_bad_input_gets_a_clear_error(plantrack):
 
 def test_a_password_can_come_from_standard_input(plantrack):
     email = unique_email()
-    result = plantrack("user", "create", email, "--name", "Board member", input="from-stdin-password\n")
+    result = plantrack(
+        "user", "create", email, "--name", "Board member", input="from-stdin-password\n"
+    )
     assert result.returncode == 0, result.stderr

@@ -114,8 +114,16 @@ def text_of(response) -> str:
 def row_counts(session: Session) -> dict[str, int]:
     return {
         model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-        for model in (Plan, Theme, Action, ActionPartner, StatusUpdate, AuditEvent,
-                      Organisation, Person)
+        for model in (
+            Plan,
+            Theme,
+            Action,
+            ActionPartner,
+            StatusUpdate,
+            AuditEvent,
+            Organisation,
+            Person,
+        )
     }
 
 
@@ -179,8 +187,10 @@ def test_the_refresh_form_offers_a_choice_for_each_old_theme(admin, session):
 
     # Typing other themes and asking for the choices again offers those themes, nothing written.
     before = row_counts(session)
-    again = admin.post(f"/plans/{SOURCE}/refresh/preview", data=fields | {
-        "themes": "Early help\nResettlement", "step": "themes"})
+    again = admin.post(
+        f"/plans/{SOURCE}/refresh/preview",
+        data=fields | {"themes": "Early help\nResettlement", "step": "themes"},
+    )
     assert again.status_code == 200
     assert row_counts(session) == before
     choices = form_on(again.text, f"/plans/{SOURCE}/refresh/preview")
@@ -227,7 +237,8 @@ def test_confirming_creates_the_successor_with_the_carried_actions(admin, sessio
         original = session.get(Action, copy.carried_forward_from_id)
         assert (original.plan_id, original.ref) == (source.id, copy.ref)
         last = session.exec(
-            select(StatusUpdate).where(StatusUpdate.action_id == original.id)
+            select(StatusUpdate)
+            .where(StatusUpdate.action_id == original.id)
             .order_by(StatusUpdate.effective_on.desc(), StatusUpdate.id.desc())
         ).first()
         assert last.stage == Stage.carried_forward
@@ -241,8 +252,7 @@ def test_confirming_creates_the_successor_with_the_carried_actions(admin, sessio
     assert f"{len(outstanding)} actions carried forward from {source.title}." in new_page
     old_page = text_of(admin.get(f"/plans/{SOURCE}"))
     assert (
-        f"{len(outstanding)} outstanding actions carried forward to {successor.title}."
-        in old_page
+        f"{len(outstanding)} outstanding actions carried forward to {successor.title}." in old_page
     )
 
     # Confirming again (a double click, a reload) copies nothing twice.
@@ -255,15 +265,23 @@ def test_confirming_creates_the_successor_with_the_carried_actions(admin, sessio
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda s: {f"map-{theme_id(s, SOURCE, OMRR)}": ""},
-         f"Theme '{OMRR}' has outstanding actions"),
-        (lambda s: {f"map-{theme_id(s, SOURCE, OMRR)}": "to:Resettlement"},
-         f"Theme '{OMRR}' is mapped to 'Resettlement', which is not one of the new themes"),
+        (
+            lambda s: {f"map-{theme_id(s, SOURCE, OMRR)}": ""},
+            f"Theme '{OMRR}' has outstanding actions",
+        ),
+        (
+            lambda s: {f"map-{theme_id(s, SOURCE, OMRR)}": "to:Resettlement"},
+            f"Theme '{OMRR}' is mapped to 'Resettlement', which is not one of the new themes",
+        ),
         (lambda s: {"new_slug": "Not A Slug"}, "'Not A Slug' is not a slug"),
-        (lambda s: {"period_end": "31/13/2024"},
-         "The end of the new period, '31/13/2024', is not a date"),
-        (lambda s: {"overrides": "NOSUCHREF = Resettlement"},
-         f"{SOURCE} has no action 'NOSUCHREF'"),
+        (
+            lambda s: {"period_end": "31/13/2024"},
+            "The end of the new period, '31/13/2024', is not a date",
+        ),
+        (
+            lambda s: {"overrides": "NOSUCHREF = Resettlement"},
+            f"{SOURCE} has no action 'NOSUCHREF'",
+        ),
     ],
 )
 def test_a_bad_refresh_gets_its_message_and_writes_nothing(admin, session, change, message):
@@ -275,8 +293,9 @@ def test_a_bad_refresh_gets_its_message_and_writes_nothing(admin, session, chang
         assert "govuk-error-summary" in response.text
         assert message in text_of(response)
         # The form comes back as it was filled in.
-        assert fields_of(response.text, f"/plans/{SOURCE}/refresh/preview")["title"] == (
-            fields["title"]
+        assert (
+            fields_of(response.text, f"/plans/{SOURCE}/refresh/preview")["title"]
+            == (fields["title"])
         )
     assert row_counts(session) == before
     assert plan_by_slug(session, SUCCESSOR) is None
@@ -286,19 +305,44 @@ def test_a_bad_refresh_gets_its_message_and_writes_nothing(admin, session, chang
 
 HEADER = ["Theme", "Ref", "Action", "Lead organisation", "Lead", "Due", "Status", "Commentary"]
 ROWS = [
-    ["Early help", "EH1", "Set up a joint triage panel", "OPCC", "Commissioning Manager",
-     "31/03/2025", "On track", "Panel met twice."],
-    ["Early help", "EH2", "Map early help services", "OPCC", "Commissioning Manager",
-     "Q4 2024/25", "Not started", None],
-    ["Resettlement", "RS1", "Open a resettlement hub", "A New Housing Charity", "Project Lead",
-     "March 2026", "Amber", "Site found; lease delayed."],
+    [
+        "Early help",
+        "EH1",
+        "Set up a joint triage panel",
+        "OPCC",
+        "Commissioning Manager",
+        "31/03/2025",
+        "On track",
+        "Panel met twice.",
+    ],
+    [
+        "Early help",
+        "EH2",
+        "Map early help services",
+        "OPCC",
+        "Commissioning Manager",
+        "Q4 2024/25",
+        "Not started",
+        None,
+    ],
+    [
+        "Resettlement",
+        "RS1",
+        "Open a resettlement hub",
+        "A New Housing Charity",
+        "Project Lead",
+        "March 2026",
+        "Amber",
+        "Site found; lease delayed.",
+    ],
 ]
 
 
 @pytest.fixture
 def target(session) -> Plan:
-    return make_plan(session, slug="imports-2024-27", short_title="Imports 2024-27",
-                     rag_scheme="rag3")
+    return make_plan(
+        session, slug="imports-2024-27", short_title="Imports 2024-27", rag_scheme="rag3"
+    )
 
 
 def upload(client, plan: Plan, filename: str, data: bytes, content_type: str = XLSX_TYPE):
@@ -314,8 +358,12 @@ def test_the_office_finds_every_plan_s_refresh_and_import_from_the_menu(admin, v
     assert 'href="/data"' not in viewer_client.get("/").text
     hub = admin.get("/data")
     assert hub.status_code == 200
-    for path in (f"/plans/{SOURCE}/refresh", f"/plans/{SOURCE}/import", "/import/template.xlsx",
-                 "/export"):
+    for path in (
+        f"/plans/{SOURCE}/refresh",
+        f"/plans/{SOURCE}/import",
+        "/import/template.xlsx",
+        "/export",
+    ):
         assert f'href="{path}"' in hub.text
 
 
@@ -365,8 +413,11 @@ def test_an_import_previews_then_applies_then_changes_nothing_the_second_time(
     hub = session.exec(
         select(StatusUpdate).where(StatusUpdate.action_id == actions["RS1"].id)
     ).one()
-    assert (hub.stage, hub.rag, hub.commentary) == ("in_progress", "amber",
-                                                     "Site found; lease delayed.")
+    assert (hub.stage, hub.rag, hub.commentary) == (
+        "in_progress",
+        "amber",
+        "Site found; lease delayed.",
+    )
     event = session.exec(
         select(AuditEvent).where(AuditEvent.verb == "import", AuditEvent.entity_id == target.id)
     ).one()
@@ -404,8 +455,9 @@ def test_a_file_larger_than_one_form_field_travels_in_pieces(admin, session, tar
 
 def test_the_office_corrects_the_mapping_and_must_check_again(admin, session, target):
     data = xlsx([HEADER, *ROWS])
-    fields = fields_of(upload(admin, target, "actions.xlsx", data).text,
-                       f"/plans/{target.slug}/import/preview")
+    fields = fields_of(
+        upload(admin, target, "actions.xlsx", data).text, f"/plans/{target.slug}/import/preview"
+    )
     before = row_counts(session)
 
     # Changing a column and importing straight away imports nothing: the new dry run is shown.
@@ -431,8 +483,10 @@ def test_the_office_corrects_the_mapping_and_must_check_again(admin, session, ta
 
 
 def test_choosing_one_field_for_two_columns_is_refused(admin, session, target):
-    fields = fields_of(upload(admin, target, "actions.xlsx", xlsx([HEADER, *ROWS])).text,
-                       f"/plans/{target.slug}/import/preview")
+    fields = fields_of(
+        upload(admin, target, "actions.xlsx", xlsx([HEADER, *ROWS])).text,
+        f"/plans/{target.slug}/import/preview",
+    )
     before = row_counts(session)
     for path in ("import/preview", "import"):
         response = admin.post(f"/plans/{target.slug}/{path}", data=fields | {"column-0": "title"})
@@ -468,15 +522,22 @@ def test_a_bad_row_gets_its_exact_message_and_nothing_is_written(admin, session,
 @pytest.mark.parametrize(
     ("filename", "data", "message"),
     [
-        ("actions.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(200),
-         "'actions.xlsx' is not a spreadsheet: it looks like a PNG image"),
-        ("actions.csv", b"Ref,Action,Due\n" + b"x" * MAX_BYTES,
-         "the largest file accepted is 5 MB"),
+        (
+            "actions.xlsx",
+            b"\x89PNG\r\n\x1a\n" + bytes(200),
+            "'actions.xlsx' is not a spreadsheet: it looks like a PNG image",
+        ),
+        (
+            "actions.csv",
+            b"Ref,Action,Due\n" + b"x" * MAX_BYTES,
+            "the largest file accepted is 5 MB",
+        ),
         ("actions.xlsx", b"", "'actions.xlsx' is empty"),
     ],
 )
-def test_a_file_that_cannot_be_read_is_refused_with_400(admin, session, target, filename, data,
-                                                          message):
+def test_a_file_that_cannot_be_read_is_refused_with_400(
+    admin, session, target, filename, data, message
+):
     before = row_counts(session)
     response = upload(admin, target, filename, data)
     assert response.status_code == 400
@@ -486,17 +547,21 @@ def test_a_file_that_cannot_be_read_is_refused_with_400(admin, session, target, 
 
 
 def test_no_file_chosen_is_refused_with_400(admin, target):
-    response = admin.post(f"/plans/{target.slug}/import/preview",
-                          data={"csrf_token": admin.csrf}, files={"other": ("", b"")})
+    response = admin.post(
+        f"/plans/{target.slug}/import/preview",
+        data={"csrf_token": admin.csrf},
+        files={"other": ("", b"")},
+    )
     assert response.status_code == 400
     assert "Choose an Excel workbook (.xlsx) or a CSV file to upload" in text_of(response)
 
 
 def test_a_damaged_copy_sent_back_is_refused(admin, session, target):
-    fields = fields_of(upload(admin, target, "actions.xlsx", xlsx([HEADER, *ROWS])).text,
-                       f"/plans/{target.slug}/import/preview")
-    response = admin.post(f"/plans/{target.slug}/import",
-                          data=fields | {"file_data": "not*base64"})
+    fields = fields_of(
+        upload(admin, target, "actions.xlsx", xlsx([HEADER, *ROWS])).text,
+        f"/plans/{target.slug}/import/preview",
+    )
+    response = admin.post(f"/plans/{target.slug}/import", data=fields | {"file_data": "not*base64"})
     assert response.status_code == 400
     assert "is damaged: upload the file again" in text_of(response)
     assert session.exec(select(Action).where(Action.plan_id == target.id)).first() is None
@@ -536,8 +601,13 @@ POSTS = [
     f"/plans/{SOURCE}/import",
     "/export",
 ]
-GETS = [f"/plans/{SOURCE}/refresh", f"/plans/{SOURCE}/import", "/import/template.xlsx",
-        "/export", "/data"]
+GETS = [
+    f"/plans/{SOURCE}/refresh",
+    f"/plans/{SOURCE}/import",
+    "/import/template.xlsx",
+    "/export",
+    "/data",
+]
 
 
 def test_a_viewer_gets_403_on_every_page_and_every_post(viewer, session):
@@ -545,7 +615,9 @@ def test_a_viewer_gets_403_on_every_page_and_every_post(viewer, session):
     before = row_counts(session)
     for path in POSTS:
         response = viewer.post(
-            path, data={"csrf_token": csrf}, files={"file": ("a.csv", b"Ref,Action,Due\n")},
+            path,
+            data={"csrf_token": csrf},
+            files={"file": ("a.csv", b"Ref,Action,Due\n")},
             follow_redirects=False,
         )
         assert response.status_code == 403, path
@@ -568,7 +640,8 @@ def test_the_plan_pages_show_the_demo_lineage_and_admin_links(admin, viewer_clie
     old = plan_by_slug(session, "reducing-offending-2015-18")
     new = plan_by_slug(session, SOURCE)
     carried = session.exec(
-        select(func.count()).select_from(Action)
+        select(func.count())
+        .select_from(Action)
         .where(Action.plan_id == new.id, Action.carried_forward_from_id.is_not(None))
     ).one()
     assert carried == 11

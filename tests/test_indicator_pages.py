@@ -16,8 +16,12 @@ def value_count(session) -> int:
 
 
 def upload(client, data: bytes, csrf: str, filename: str = "values.csv"):
-    return client.post("/indicators/upload", data={"csrf_token": csrf},
-                       files={"file": (filename, data, "text/csv")}, follow_redirects=False)
+    return client.post(
+        "/indicators/upload",
+        data={"csrf_token": csrf},
+        files={"file": (filename, data, "text/csv")},
+        follow_redirects=False,
+    )
 
 
 def test_list_shows_latest_definitions_with_their_plans(client):
@@ -52,9 +56,17 @@ def test_unknown_indicator_is_404(client):
 
 
 def test_admin_adds_a_value(admin, session):
-    response = admin.post(f"/indicators/{KEY}/values", data={
-        "csrf_token": admin.csrf, "period_label": "January 2024", "period_end": "31/01/2024",
-        "value": "69", "note": ""}, follow_redirects=False)
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={
+            "csrf_token": admin.csrf,
+            "period_label": "January 2024",
+            "period_end": "31/01/2024",
+            "value": "69",
+            "note": "",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/indicators/{KEY}?done=added"
     assert [v.value for v in read_indicator_values(session, KEY)] == [63, 67, 69]
@@ -63,9 +75,16 @@ def test_admin_adds_a_value(admin, session):
 
 def test_a_bad_value_is_refused_with_an_error_summary_and_nothing_saved(admin, session):
     before = value_count(session)
-    response = admin.post(f"/indicators/{KEY}/values", data={
-        "csrf_token": admin.csrf, "period_label": "x", "period_end": "2023-07-31",
-        "value": "abc"}, follow_redirects=False)
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={
+            "csrf_token": admin.csrf,
+            "period_label": "x",
+            "period_end": "2023-07-31",
+            "value": "abc",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 400
     page = response.text
     assert "govuk-error-summary" in page
@@ -78,16 +97,31 @@ def test_a_bad_value_is_refused_with_an_error_summary_and_nothing_saved(admin, s
 @pytest.mark.parametrize(
     "body, message",
     [
-        pytest.param("foo,Q1,2023-03-31,5,\n", "row 2: unknown indicator &#39;foo&#39;",
-                     id="unknown indicator"),
-        pytest.param(f"{KEY},Oct 2023,2023-10-31,abc,\n",
-                     "row 2, value: &#39;abc&#39; is not a number", id="bad number"),
-        pytest.param(f"{KEY},Oct 2023,31/13/2023,5,\n",
-                     "row 2, period_end: &#39;31/13/2023&#39; is not a date", id="bad date"),
-        pytest.param(f"{KEY},Oct 2023,2023-10-31,68,\n{KEY},Oct 2023,2023-10-31,68,\n",
-                     f"row 3: duplicate period 2023-10-31 for {KEY}", id="duplicate in file"),
-        pytest.param(f"{KEY},June 2022,30/06/2022,63,\n",
-                     f"row 2: duplicate period 2022-06-30 for {KEY}", id="duplicate stored"),
+        pytest.param(
+            "foo,Q1,2023-03-31,5,\n",
+            "row 2: unknown indicator &#39;foo&#39;",
+            id="unknown indicator",
+        ),
+        pytest.param(
+            f"{KEY},Oct 2023,2023-10-31,abc,\n",
+            "row 2, value: &#39;abc&#39; is not a number",
+            id="bad number",
+        ),
+        pytest.param(
+            f"{KEY},Oct 2023,31/13/2023,5,\n",
+            "row 2, period_end: &#39;31/13/2023&#39; is not a date",
+            id="bad date",
+        ),
+        pytest.param(
+            f"{KEY},Oct 2023,2023-10-31,68,\n{KEY},Oct 2023,2023-10-31,68,\n",
+            f"row 3: duplicate period 2023-10-31 for {KEY}",
+            id="duplicate in file",
+        ),
+        pytest.param(
+            f"{KEY},June 2022,30/06/2022,63,\n",
+            f"row 2: duplicate period 2022-06-30 for {KEY}",
+            id="duplicate stored",
+        ),
     ],
 )
 def test_upload_errors_are_listed_by_row_and_nothing_is_written(admin, session, body, message):
@@ -103,9 +137,11 @@ def test_upload_errors_are_listed_by_row_and_nothing_is_written(admin, session, 
 
 def test_a_good_upload_writes_every_row(admin, session):
     before = value_count(session)
-    data = (CSV_HEADER
-            + f"{KEY},January 2024,2024-01-31,69,\n"
-            + "police-officer-strength,January 2024,31/01/2024,\"1,990\",New intake\n")
+    data = (
+        CSV_HEADER
+        + f"{KEY},January 2024,2024-01-31,69,\n"
+        + 'police-officer-strength,January 2024,31/01/2024,"1,990",New intake\n'
+    )
     response = upload(admin, data.encode(), admin.csrf)
     assert response.status_code == 303
     assert response.headers["location"] == "/indicators?uploaded=2"
@@ -118,8 +154,9 @@ def test_a_file_that_is_not_csv_is_refused(admin, session):
     response = upload(admin, b"PK\x03\x04" + b"\x00" * 100, admin.csrf, "values.xlsx")
     assert response.status_code == 400
     assert "This is not a CSV file: it looks like an Excel workbook" in response.text
-    response = admin.post("/indicators/upload", data={"csrf_token": admin.csrf},
-                          follow_redirects=False)
+    response = admin.post(
+        "/indicators/upload", data={"csrf_token": admin.csrf}, follow_redirects=False
+    )
     assert response.status_code == 400 and "Choose a CSV file" in response.text
     assert value_count(session) == before
 
@@ -128,13 +165,22 @@ def test_admin_revises_a_definition_as_a_new_version(admin, session):
     form = admin.get(f"/indicators/{KEY}/revise")
     assert form.status_code == 200
     assert 'value="Confidence in Staffordshire Police"' in form.text
-    response = admin.post(f"/indicators/{KEY}/revise", data={
-        "csrf_token": admin.csrf, "title": "Confidence in Staffordshire Police (new survey)",
-        "unit": "percent", "better": "higher",
-        "data_source": "Staffordshire Police public perception survey (seeds/002, 4.1.4)",
-        "geography": "Staffordshire and Stoke-on-Trent", "baseline_value": "63",
-        "baseline_label": "June 2022", "valid_from": "2023-08-01",
-        "reason": "New survey questions"}, follow_redirects=False)
+    response = admin.post(
+        f"/indicators/{KEY}/revise",
+        data={
+            "csrf_token": admin.csrf,
+            "title": "Confidence in Staffordshire Police (new survey)",
+            "unit": "percent",
+            "better": "higher",
+            "data_source": "Staffordshire Police public perception survey (seeds/002, 4.1.4)",
+            "geography": "Staffordshire and Stoke-on-Trent",
+            "baseline_value": "63",
+            "baseline_label": "June 2022",
+            "valid_from": "2023-08-01",
+            "reason": "New survey questions",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     versions = read_indicator_versions(session, KEY)
     assert [(v.version, v.title) for v in versions] == [
@@ -148,11 +194,21 @@ def test_admin_revises_a_definition_as_a_new_version(admin, session):
 
 def test_a_revision_that_changes_nothing_is_refused(admin, session):
     current = read_indicator_versions(session, KEY)[-1]
-    response = admin.post(f"/indicators/{KEY}/revise", data={
-        "csrf_token": admin.csrf, "title": current.title, "unit": current.unit,
-        "better": current.better, "data_source": current.data_source,
-        "geography": current.geography, "baseline_value": "63", "baseline_label": "June 2022",
-        "valid_from": ""}, follow_redirects=False)
+    response = admin.post(
+        f"/indicators/{KEY}/revise",
+        data={
+            "csrf_token": admin.csrf,
+            "title": current.title,
+            "unit": current.unit,
+            "better": current.better,
+            "data_source": current.data_source,
+            "geography": current.geography,
+            "baseline_value": "63",
+            "baseline_label": "June 2022",
+            "valid_from": "",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 400
     assert "Nothing in the definition has changed" in response.text
     assert len(read_indicator_versions(session, KEY)) == 1
@@ -170,9 +226,12 @@ def test_viewer_cannot_post(viewer, session, path, data):
     before = value_count(session)
     csrf = csrf_from(viewer.get("/indicators").text)
     files = {"file": ("v.csv", (CSV_HEADER + f"{KEY},Jan,2024-01-31,70,\n").encode(), "text/csv")}
-    response = viewer.post(path, data={"csrf_token": csrf} | data,
-                           files=files if path.endswith("upload") else None,
-                           follow_redirects=False)
+    response = viewer.post(
+        path,
+        data={"csrf_token": csrf} | data,
+        files=files if path.endswith("upload") else None,
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert value_count(session) == before
     assert len(read_indicator_versions(session, KEY)) == 1
@@ -202,7 +261,10 @@ def test_anonymous_posts_are_sent_to_sign_in_and_change_nothing(app_client, sess
 
 def test_posts_without_the_csrf_token_are_refused(admin, session):
     before = value_count(session)
-    response = admin.post(f"/indicators/{KEY}/values",
-                          data={"period_end": "2024-01-31", "value": "70"}, follow_redirects=False)
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={"period_end": "2024-01-31", "value": "70"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert value_count(session) == before

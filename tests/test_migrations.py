@@ -11,10 +11,29 @@ from app.db import make_engine
 from tests.conftest import migrate, temporary_database
 
 DOMAIN_TABLES = {
-    "plan", "outcome", "theme", "commitment", "action", "action_partner", "status_update",
-    "milestone", "organisation", "person", "board", "delivery_group", "meeting", "indicator",
-    "indicator_value", "plan_indicator", "user", "audit_event", "published_report",
-    "auth_session", "sign_in_attempt", "reminder", "published_file",
+    "plan",
+    "outcome",
+    "theme",
+    "commitment",
+    "action",
+    "action_partner",
+    "status_update",
+    "milestone",
+    "organisation",
+    "person",
+    "board",
+    "delivery_group",
+    "meeting",
+    "indicator",
+    "indicator_value",
+    "plan_indicator",
+    "user",
+    "audit_event",
+    "published_report",
+    "auth_session",
+    "sign_in_attempt",
+    "reminder",
+    "published_file",
 }
 
 
@@ -67,7 +86,9 @@ def test_status_updates_cannot_be_edited_or_deleted(session):
 def test_a_status_update_may_be_reviewed(session):
     update_id = session.execute(text("SELECT min(id) FROM status_update")).scalar_one()
     session.execute(
-        text("UPDATE status_update SET review_state = 'approved', review_note = 'ok' WHERE id = :id"),
+        text(
+            "UPDATE status_update SET review_state = 'approved', review_note = 'ok' WHERE id = :id"
+        ),
         {"id": update_id},
     )
     note = session.execute(
@@ -95,22 +116,37 @@ def test_audit_events_cannot_be_changed(session):
 @pytest.mark.parametrize(
     "statement, constraint",
     [
-        ("INSERT INTO status_update (action_id, recorded_at, effective_on, stage, commentary, "
-         "corrective_action, review_state, review_note) VALUES (:action, :now, :day, 'finished', "
-         "'', '', 'approved', '')", "status_update_stage"),
-        ("INSERT INTO status_update (action_id, recorded_at, effective_on, stage, rag, commentary, "
-         "corrective_action, review_state, review_note) VALUES (:action, :now, :day, 'complete', "
-         "'green', '', '', 'approved', '')", "status_update_rag_only_in_progress"),
-        ("INSERT INTO status_update (action_id, recorded_at, effective_on, stage, rag, commentary, "
-         "corrective_action, review_state, review_note) VALUES (:action, :now, :day, "
-         "'in_progress', 'red', '', '  ', 'approved', '')",
-         "status_update_red_needs_corrective_action"),
-        ("INSERT INTO action (plan_id, theme_id, ref, position, title, description, due_date, "
-         "due_label, provenance, version) SELECT plan_id, theme_id, ref, 0, 'copy', '', due_date, "
-         "'', '', 1 FROM action WHERE id = :action", "uq_action_ref"),
+        (
+            "INSERT INTO status_update (action_id, recorded_at, effective_on, stage, commentary, "
+            "corrective_action, review_state, review_note) VALUES (:action, :now, :day, 'finished', "
+            "'', '', 'approved', '')",
+            "status_update_stage",
+        ),
+        (
+            "INSERT INTO status_update (action_id, recorded_at, effective_on, stage, rag, commentary, "
+            "corrective_action, review_state, review_note) VALUES (:action, :now, :day, 'complete', "
+            "'green', '', '', 'approved', '')",
+            "status_update_rag_only_in_progress",
+        ),
+        (
+            "INSERT INTO status_update (action_id, recorded_at, effective_on, stage, rag, commentary, "
+            "corrective_action, review_state, review_note) VALUES (:action, :now, :day, "
+            "'in_progress', 'red', '', '  ', 'approved', '')",
+            "status_update_red_needs_corrective_action",
+        ),
+        (
+            "INSERT INTO action (plan_id, theme_id, ref, position, title, description, due_date, "
+            "due_label, provenance, version) SELECT plan_id, theme_id, ref, 0, 'copy', '', due_date, "
+            "'', '', 1 FROM action WHERE id = :action",
+            "uq_action_ref",
+        ),
     ],
-    ids=["unknown stage", "rag on a completed action", "red without corrective action",
-         "duplicate ref in a plan"],
+    ids=[
+        "unknown stage",
+        "rag on a completed action",
+        "red without corrective action",
+        "duplicate ref in a plan",
+    ],
 )
 def test_the_database_enforces_the_domain_rules(session, statement, constraint):
     action_id = session.execute(text("SELECT min(id) FROM action")).scalar_one()

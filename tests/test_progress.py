@@ -24,7 +24,9 @@ def test_the_demo_framework_as_at_31_march_2018(session, demo_plan):
         "completed, with a further 11 in progress."
     )
     assert [theme.title for theme in progress.by_theme] == [
-        "Prevention", "Diversion", "Offender Management, Rehabilitation and Resettlement",
+        "Prevention",
+        "Diversion",
+        "Offender Management, Rehabilitation and Resettlement",
     ]
 
 
@@ -51,16 +53,31 @@ def test_after_the_refresh_the_outstanding_actions_are_carried_forward(session, 
 
 @pytest.mark.parametrize(
     "part, whole, expected",
-    [(42, 53, 79), (1, 8, 13), (5, 8, 63), (1, 3, 33), (2, 3, 67), (0, 7, 0), (7, 7, 100),
-     (0, 0, None)],
+    [
+        (42, 53, 79),
+        (1, 8, 13),
+        (5, 8, 63),
+        (1, 3, 33),
+        (2, 3, 67),
+        (0, 7, 0),
+        (7, 7, 100),
+        (0, 0, None),
+    ],
 )
 def test_percentages_round_half_up(part, whole, expected):
     assert percent(part, whole) == expected
 
 
 def counts(**values):
-    base = dict(scheduled=0, complete=0, in_progress=0, not_started=0, carried_forward=0,
-                overdue=0, percent_complete=None)
+    base = dict(
+        scheduled=0,
+        complete=0,
+        in_progress=0,
+        not_started=0,
+        carried_forward=0,
+        overdue=0,
+        percent_complete=None,
+    )
     return base | values
 
 
@@ -68,17 +85,36 @@ def counts(**values):
     "values, expected",
     [
         (counts(), "No actions are scheduled for delivery by 31 March 2018."),
-        (counts(scheduled=1, complete=1, percent_complete=100),
-         "Of the 1 action scheduled for delivery by 31 March 2018, 1 (100%) has been completed."),
-        (counts(scheduled=10, complete=5, in_progress=3, not_started=2, overdue=1,
-                percent_complete=50),
-         "Of the 10 actions scheduled for delivery by 31 March 2018, 5 (50%) have been "
-         "completed, with a further 3 in progress and 2 not started. 1 action is overdue."),
-        (counts(scheduled=6, complete=1, in_progress=2, carried_forward=1, not_started=2,
-                overdue=4, percent_complete=17),
-         "Of the 6 actions scheduled for delivery by 31 March 2018, 1 (17%) has been "
-         "completed, with a further 2 in progress, 1 carried forward and 2 not started. "
-         "4 actions are overdue."),
+        (
+            counts(scheduled=1, complete=1, percent_complete=100),
+            "Of the 1 action scheduled for delivery by 31 March 2018, 1 (100%) has been completed.",
+        ),
+        (
+            counts(
+                scheduled=10,
+                complete=5,
+                in_progress=3,
+                not_started=2,
+                overdue=1,
+                percent_complete=50,
+            ),
+            "Of the 10 actions scheduled for delivery by 31 March 2018, 5 (50%) have been "
+            "completed, with a further 3 in progress and 2 not started. 1 action is overdue.",
+        ),
+        (
+            counts(
+                scheduled=6,
+                complete=1,
+                in_progress=2,
+                carried_forward=1,
+                not_started=2,
+                overdue=4,
+                percent_complete=17,
+            ),
+            "Of the 6 actions scheduled for delivery by 31 March 2018, 1 (17%) has been "
+            "completed, with a further 2 in progress, 1 carried forward and 2 not started. "
+            "4 actions are overdue.",
+        ),
     ],
 )
 def test_headline_sentences(values, expected):
@@ -118,9 +154,7 @@ def build_plan(session, n_actions: int):
     return plan
 
 
-def test_progress_takes_the_same_number_of_queries_at_50_and_500_actions(
-    session, count_statements
-):
+def test_progress_takes_the_same_number_of_queries_at_50_and_500_actions(session, count_statements):
     small, large = build_plan(session, 50), build_plan(session, 500)
     session.expire_all()
     with count_statements() as at_50:

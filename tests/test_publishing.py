@@ -33,8 +33,9 @@ def plan(session):
 
 @pytest.fixture
 def meetings(session, plan):
-    return session.exec(select(Meeting).where(Meeting.board_id == plan.board_id)
-                        .order_by(Meeting.held_on)).all()
+    return session.exec(
+        select(Meeting).where(Meeting.board_id == plan.board_id).order_by(Meeting.held_on)
+    ).all()
 
 
 def meeting_on(meetings, year, month):
@@ -53,13 +54,25 @@ def test_a_snapshot_keeps_its_figures_whatever_changes_later(session, plan, meet
     stored_xlsx = published_file(session, report_id=published.id, format="xlsx").content
 
     # The data changes afterwards: a scheduled action in progress is back-dated to complete.
-    ref = next(r.ref for r in report.all_actions
-               if r.stage == "in_progress" and r.due_date <= report.as_at)
+    ref = next(
+        r.ref for r in report.all_actions if r.stage == "in_progress" and r.due_date <= report.as_at
+    )
     action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).one()
-    record_update(session, action=action, plan=plan, user=admin, today=date(2026, 1, 1),
-                  update_in=UpdateIn(stage="complete", rag=None, commentary="Done after all.",
-                                     corrective_action="", effective_on=date(2017, 11, 1),
-                                     expected_version=action.version))
+    record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=admin,
+        today=date(2026, 1, 1),
+        update_in=UpdateIn(
+            stage="complete",
+            rag=None,
+            commentary="Done after all.",
+            corrective_action="",
+            effective_on=date(2017, 11, 1),
+            expected_version=action.version,
+        ),
+    )
     live = build_appendix(session, plan, date(2017, 12, 31))
     assert live.totals.complete == report.totals.complete + 1
 
@@ -72,16 +85,22 @@ def test_a_snapshot_keeps_its_figures_whatever_changes_later(session, plan, meet
 
 
 def test_published_files_are_stored_with_their_hash_and_cannot_be_changed(session, plan, meetings):
-    published = publish_report(session, plan=plan, meeting=meeting_on(meetings, 2018, 3),
-                               report=build_appendix(session, plan, date(2018, 3, 31)),
-                               user=admin_user(session))
+    published = publish_report(
+        session,
+        plan=plan,
+        meeting=meeting_on(meetings, 2018, 3),
+        report=build_appendix(session, plan, date(2018, 3, 31)),
+        user=admin_user(session),
+    )
     files = session.exec(select(PublishedFile).where(PublishedFile.report_id == published.id)).all()
     assert {f.format for f in files} == {"pdf", "docx", "xlsx", "csv", "json"}
     for stored in files:
         assert hashlib.sha256(stored.content).hexdigest() == stored.sha256
-    for statement in ("UPDATE published_report SET title = 'changed'",
-                      "DELETE FROM published_file",
-                      "UPDATE published_file SET content = :blank"):
+    for statement in (
+        "UPDATE published_report SET title = 'changed'",
+        "DELETE FROM published_file",
+        "UPDATE published_file SET content = :blank",
+    ):
         with pytest.raises((IntegrityError, DBAPIError), match="append-only"):
             with session.begin_nested():
                 session.execute(text(statement), {"blank": b""})
@@ -97,18 +116,32 @@ def test_a_meeting_gets_one_report_of_each_kind(session, plan, meetings):
 
 def test_the_comparison_lists_exactly_the_changes_between_two_snapshots(session, plan, meetings):
     admin = admin_user(session)
-    first = publish_report(session, plan=plan, meeting=meeting_on(meetings, 2017, 12),
-                           report=build_appendix(session, plan, date(2017, 12, 31)), user=admin)
-    second = publish_report(session, plan=plan, meeting=meeting_on(meetings, 2018, 3),
-                            report=build_appendix(session, plan, date(2018, 3, 31)), user=admin)
+    first = publish_report(
+        session,
+        plan=plan,
+        meeting=meeting_on(meetings, 2017, 12),
+        report=build_appendix(session, plan, date(2017, 12, 31)),
+        user=admin,
+    )
+    second = publish_report(
+        session,
+        plan=plan,
+        meeting=meeting_on(meetings, 2018, 3),
+        report=build_appendix(session, plan, date(2018, 3, 31)),
+        user=admin,
+    )
     assert previous_published(session, report=second).id == first.id
     old, new = load_model(first), load_model(second)
     comparison = compare_reports(old, new)
     before = {r.ref: r for r in old.all_actions}
-    expected_completions = {r.ref for r in new.all_actions
-                            if r.stage == "complete" and before[r.ref].stage != "complete"}
-    expected_rag = {r.ref for r in new.all_actions
-                    if r.rag and before[r.ref].rag and r.rag != before[r.ref].rag}
+    expected_completions = {
+        r.ref
+        for r in new.all_actions
+        if r.stage == "complete" and before[r.ref].stage != "complete"
+    }
+    expected_rag = {
+        r.ref for r in new.all_actions if r.rag and before[r.ref].rag and r.rag != before[r.ref].rag
+    }
     assert {c.ref for c in comparison.new_completions} == expected_completions
     assert {c.ref for c in comparison.rag_changes} == expected_rag
     assert expected_completions and expected_rag
@@ -117,9 +150,11 @@ def test_the_comparison_lists_exactly_the_changes_between_two_snapshots(session,
 
 def test_publishing_through_the_pages(admin, session, plan, meetings):
     meeting = meeting_on(meetings, 2018, 3)
-    response = admin.post(f"/plans/{SLUG}/reports/appendix/publish",
-                          data={"as_at": "2018-03-31", "meeting": meeting.id, "csrf_token": admin.csrf},
-                          follow_redirects=False)
+    response = admin.post(
+        f"/plans/{SLUG}/reports/appendix/publish",
+        data={"as_at": "2018-03-31", "meeting": meeting.id, "csrf_token": admin.csrf},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     page = admin.get(location)
@@ -129,8 +164,10 @@ def test_publishing_through_the_pages(admin, session, plan, meetings):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     board = admin.get("/boards/OMCDB").text
     assert location in board
-    again = admin.post(f"/plans/{SLUG}/reports/appendix/publish",
-                       data={"as_at": "2018-03-31", "meeting": meeting.id, "csrf_token": admin.csrf})
+    again = admin.post(
+        f"/plans/{SLUG}/reports/appendix/publish",
+        data={"as_at": "2018-03-31", "meeting": meeting.id, "csrf_token": admin.csrf},
+    )
     assert again.status_code == 409
 
 
@@ -139,8 +176,12 @@ def test_a_highlight_is_published_with_the_offices_wording(admin, session):
     meeting = session.exec(select(Meeting).where(Meeting.held_on == date(2019, 5, 23))).first()
     response = admin.post(
         f"/plans/{plan.slug}/reports/highlight/publish",
-        data={"meeting": meeting.id, "activity": "IOM model launched on 1 April.",
-              "planned": "Dashboard to OMCDB.", "csrf_token": admin.csrf},
+        data={
+            "meeting": meeting.id,
+            "activity": "IOM model launched on 1 April.",
+            "planned": "Dashboard to OMCDB.",
+            "csrf_token": admin.csrf,
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -154,8 +195,9 @@ def test_viewers_cannot_publish(viewer):
     from tests.conftest import csrf_from
 
     csrf = csrf_from(viewer.get("/").text)
-    response = viewer.post(f"/plans/{SLUG}/reports/appendix/publish",
-                           data={"as_at": "2018-03-31", "csrf_token": csrf})
+    response = viewer.post(
+        f"/plans/{SLUG}/reports/appendix/publish", data={"as_at": "2018-03-31", "csrf_token": csrf}
+    )
     assert response.status_code == 403
 
 
@@ -164,17 +206,27 @@ class TestPublicView:
     def public_report(self, session, plan, meetings):
         plan.is_public = True
         session.add(plan)
-        published = publish_report(session, plan=plan, meeting=meeting_on(meetings, 2018, 3),
-                                   report=build_appendix(session, plan, date(2018, 3, 31)),
-                                   user=admin_user(session))
+        published = publish_report(
+            session,
+            plan=plan,
+            meeting=meeting_on(meetings, 2018, 3),
+            report=build_appendix(session, plan, date(2018, 3, 31)),
+            user=admin_user(session),
+        )
         private_plan = get_plan(session=session, slug="police-and-crime-plan-2021-24")
-        private = publish_report(session, plan=private_plan, meeting=None,
-                                 report=build_appendix(session, private_plan, date(2023, 10, 10)),
-                                 user=admin_user(session))
+        private = publish_report(
+            session,
+            plan=private_plan,
+            meeting=None,
+            report=build_appendix(session, private_plan, date(2023, 10, 10)),
+            user=admin_user(session),
+        )
         session.flush()
         return published, private
 
-    def test_anonymous_readers_see_the_public_plan_and_its_published_reports(self, app_client, public_report):
+    def test_anonymous_readers_see_the_public_plan_and_its_published_reports(
+        self, app_client, public_report
+    ):
         published, _ = public_report
         page = app_client.get(f"/public/plans/{SLUG}")
         assert page.status_code == 200
@@ -199,12 +251,21 @@ class TestPublicView:
         for path in hidden:
             assert app_client.get(path).status_code == 404, path
         signed_in_only = [
-            "/", f"/plans/{SLUG}", f"/plans/{SLUG}/actions/P3", f"/plans/{SLUG}/reports/appendix",
-            f"/plans/{SLUG}/reports/appendix.pdf", f"/plans/{SLUG}/reports/highlight",
-            f"/published/{published.id}", f"/published/{published.id}.pdf",
-            f"/published/{published.id}/changes", "/boards", "/boards/OMCDB",
+            "/",
+            f"/plans/{SLUG}",
+            f"/plans/{SLUG}/actions/P3",
+            f"/plans/{SLUG}/reports/appendix",
+            f"/plans/{SLUG}/reports/appendix.pdf",
+            f"/plans/{SLUG}/reports/highlight",
+            f"/published/{published.id}",
+            f"/published/{published.id}.pdf",
+            f"/published/{published.id}/changes",
+            "/boards",
+            "/boards/OMCDB",
         ]
         for path in signed_in_only:
             response = app_client.get(path, follow_redirects=False)
-            assert response.status_code == 303 and response.headers["location"].startswith("/sign-in"), path
+            assert response.status_code == 303 and response.headers["location"].startswith(
+                "/sign-in"
+            ), path
         assert app_client.get("/api/v1/plans").status_code == 401

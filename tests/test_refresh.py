@@ -61,8 +61,12 @@ def copy_of_2015_18_before_refresh(session: Session) -> Plan:
     themes = {}
     for theme in session.exec(select(Theme).where(Theme.plan_id == demo.id)):
         themes[theme.id] = make_theme(
-            session, copy, title=theme.title, position=theme.position,
-            vision=theme.vision, delivery_group_id=theme.delivery_group_id,
+            session,
+            copy,
+            title=theme.title,
+            position=theme.position,
+            vision=theme.vision,
+            delivery_group_id=theme.delivery_group_id,
         )
     for action in session.exec(select(Action).where(Action.plan_id == demo.id)):
         updates = session.exec(
@@ -71,12 +75,20 @@ def copy_of_2015_18_before_refresh(session: Session) -> Plan:
             .order_by(StatusUpdate.id)
         ).all()
         twin = make_action(
-            session, copy, themes[action.theme_id],
-            ref=action.ref, position=action.position, title=action.title,
-            description=action.description, lead_organisation_id=action.lead_organisation_id,
-            lead_person_id=action.lead_person_id, start_date=action.start_date,
-            due_date=action.due_date, due_label=action.due_label,
-            provenance=action.provenance, version=1 + len(updates),
+            session,
+            copy,
+            themes[action.theme_id],
+            ref=action.ref,
+            position=action.position,
+            title=action.title,
+            description=action.description,
+            lead_organisation_id=action.lead_organisation_id,
+            lead_person_id=action.lead_person_id,
+            start_date=action.start_date,
+            due_date=action.due_date,
+            due_label=action.due_label,
+            provenance=action.provenance,
+            version=1 + len(updates),
         )
         for organisation_id in session.exec(
             select(ActionPartner.organisation_id).where(ActionPartner.action_id == action.id)
@@ -84,8 +96,13 @@ def copy_of_2015_18_before_refresh(session: Session) -> Plan:
             session.add(ActionPartner(action_id=twin.id, organisation_id=organisation_id))
         for update in updates:
             make_update(
-                session, twin, effective_on=update.effective_on, recorded_at=update.recorded_at,
-                stage=update.stage, rag=update.rag, commentary=update.commentary,
+                session,
+                twin,
+                effective_on=update.effective_on,
+                recorded_at=update.recorded_at,
+                stage=update.stage,
+                rag=update.rag,
+                commentary=update.commentary,
                 corrective_action=update.corrective_action,
             )
     session.flush()
@@ -93,17 +110,20 @@ def copy_of_2015_18_before_refresh(session: Session) -> Plan:
 
 
 def refresh(session: Session, source: Plan, **overrides):
-    arguments = dict(
-        source=source,
-        new_slug="reduced-offending-2018-21-rebuilt",
-        title="Staffordshire Strategic Framework for Reduced Offending 2018-21",
-        short_title="Reduced Offending 2018-21",
-        period_start=date(2018, 4, 1),
-        period_end=date(2021, 3, 31),
-        themes=NEW_THEMES,
-        theme_mapping=MAPPING,
-        refresh_date=REFRESH_DATE,
-    ) | overrides
+    arguments = (
+        dict(
+            source=source,
+            new_slug="reduced-offending-2018-21-rebuilt",
+            title="Staffordshire Strategic Framework for Reduced Offending 2018-21",
+            short_title="Reduced Offending 2018-21",
+            period_start=date(2018, 4, 1),
+            period_end=date(2021, 3, 31),
+            themes=NEW_THEMES,
+            theme_mapping=MAPPING,
+            refresh_date=REFRESH_DATE,
+        )
+        | overrides
+    )
     return plan_refresh(session, **arguments)
 
 
@@ -180,12 +200,16 @@ def test_refresh_reproduces_the_demo_2018_21_framework(session):
         original = session.get(Action, copy.carried_forward_from_id)
         assert original.plan_id == source.id
         assert (copy.description, copy.due_date, copy.due_label, copy.start_date) == (
-            original.description, original.due_date, original.due_label, original.start_date
+            original.description,
+            original.due_date,
+            original.due_label,
+            original.start_date,
         )
         assert partners_of(session, copy.id) == partners_of(session, original.id)
         # The history stays with the original, which now ends "carried forward" on the date.
         history = session.exec(
-            select(StatusUpdate).where(StatusUpdate.action_id == original.id)
+            select(StatusUpdate)
+            .where(StatusUpdate.action_id == original.id)
             .order_by(StatusUpdate.effective_on, StatusUpdate.recorded_at)
         ).all()
         assert history[-1].stage == Stage.carried_forward
@@ -202,7 +226,8 @@ def test_refresh_reproduces_the_demo_2018_21_framework(session):
     # The copy of 2015-18 now reads as the demo plan does on the refresh date.
     rebuilt = progress_as_at(session=session, plan=source, as_at=REFRESH_DATE)
     demo = progress_as_at(
-        session=session, plan=plan_by_slug(session, "reducing-offending-2015-18"),
+        session=session,
+        plan=plan_by_slug(session, "reducing-offending-2015-18"),
         as_at=REFRESH_DATE,
     )
     assert (rebuilt.complete, rebuilt.carried_forward, rebuilt.in_progress) == (42, 11, 0)
@@ -219,9 +244,11 @@ def test_a_rerun_refresh_creates_nothing(session):
     assert again.carried == []
     assert sorted(again.already_carried) == sorted(
         session.exec(
-            select(Action.ref).where(
+            select(Action.ref)
+            .where(
                 Action.plan_id == source.id,
-            ).where(Action.id.in_(select(Action.carried_forward_from_id)))
+            )
+            .where(Action.id.in_(select(Action.carried_forward_from_id)))
         ).all()
     )
     assert len(again.already_carried) == 11
@@ -233,7 +260,8 @@ def test_a_rerun_refresh_creates_nothing(session):
 def test_the_seeded_refresh_is_already_made(session):
     """Refreshing the demo plan into its demo successor finds nothing left to do."""
     preview = refresh(
-        session, plan_by_slug(session, "reducing-offending-2015-18"),
+        session,
+        plan_by_slug(session, "reducing-offending-2015-18"),
         new_slug="reduced-offending-2018-21",
     )
     assert preview.changes_nothing
@@ -246,7 +274,8 @@ def test_the_seeded_refresh_is_already_made(session):
 def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_behind(session):
     source = copy_of_2015_18_before_refresh(session)
     preview = refresh(
-        session, source,
+        session,
+        source,
         theme_mapping={"Prevention": PREVENTION_EI, "Diversion": None, OMRR: OMRR},
         action_overrides={"D4": OMRR},
     )
@@ -257,7 +286,8 @@ def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_b
     plan = apply_refresh(session, preview)
     assert len(carried_summary(session, plan)) == 9
     again = refresh(
-        session, source,
+        session,
+        source,
         theme_mapping={"Prevention": PREVENTION_EI, "Diversion": None, OMRR: OMRR},
         action_overrides={"D4": OMRR},
     )
@@ -270,31 +300,53 @@ def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_b
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"theme_mapping": MAPPING | {"Diversionn": PREVENTION_EI}},
-         "the mapping names theme 'Diversionn', which reducing-offending-2015-18-copy does not "
-         "have"),
-        ({"theme_mapping": MAPPING | {"Diversion": "Early Help"}},
-         "theme 'Diversion' is mapped to 'Early Help', which is not one of the new themes"),
-        ({"theme_mapping": {"Prevention": PREVENTION_EI, OMRR: OMRR}},
-         "theme 'Diversion' has outstanding actions (D4, D5, D6): map it to a new theme or "
-         "retire it"),
-        ({"new_slug": "managing-offenders-2018-21"},
-         "a plan with slug 'managing-offenders-2018-21' already exists and is not the successor"),
+        (
+            {"theme_mapping": MAPPING | {"Diversionn": PREVENTION_EI}},
+            "the mapping names theme 'Diversionn', which reducing-offending-2015-18-copy does not "
+            "have",
+        ),
+        (
+            {"theme_mapping": MAPPING | {"Diversion": "Early Help"}},
+            "theme 'Diversion' is mapped to 'Early Help', which is not one of the new themes",
+        ),
+        (
+            {"theme_mapping": {"Prevention": PREVENTION_EI, OMRR: OMRR}},
+            "theme 'Diversion' has outstanding actions (D4, D5, D6): map it to a new theme or "
+            "retire it",
+        ),
+        (
+            {"new_slug": "managing-offenders-2018-21"},
+            "a plan with slug 'managing-offenders-2018-21' already exists and is not the successor",
+        ),
         ({"new_slug": "Reduced Offending"}, "'Reduced Offending' is not a slug"),
         ({"period_end": date(2017, 3, 31)}, "the period ends (2017-03-31) before it starts"),
-        ({"themes": [NewTheme(PREVENTION_EI, "Early Help Board"), NewTheme(OMRR)]},
-         "unknown delivery group 'Early Help Board'"),
-        ({"themes": [PREVENTION_EI, PREVENTION_EI, OMRR]},
-         f"theme '{PREVENTION_EI}' is listed twice"),
+        (
+            {"themes": [NewTheme(PREVENTION_EI, "Early Help Board"), NewTheme(OMRR)]},
+            "unknown delivery group 'Early Help Board'",
+        ),
+        (
+            {"themes": [PREVENTION_EI, PREVENTION_EI, OMRR]},
+            f"theme '{PREVENTION_EI}' is listed twice",
+        ),
         ({"action_overrides": {"Z9": OMRR}}, "reducing-offending-2015-18-copy has no action 'Z9'"),
         ({"action_overrides": {"P1": OMRR}}, "action P1 is complete as at 2018-04-01"),
-        ({"refresh_date": date(2018, 1, 1)},
-         "after the refresh date 2018-01-01: choose a later refresh date"),
+        (
+            {"refresh_date": date(2018, 1, 1)},
+            "after the refresh date 2018-01-01: choose a later refresh date",
+        ),
     ],
     ids=[
-        "unknown old theme", "unknown new theme", "unmapped theme", "slug taken", "bad slug",
-        "period reversed", "unknown delivery group", "theme twice", "unknown ref",
-        "complete action", "refresh date before updates",
+        "unknown old theme",
+        "unknown new theme",
+        "unmapped theme",
+        "slug taken",
+        "bad slug",
+        "period reversed",
+        "unknown delivery group",
+        "theme twice",
+        "unknown ref",
+        "complete action",
+        "refresh date before updates",
     ],
 )
 def test_a_failing_refresh_says_why_and_writes_nothing(session, overrides, message):
@@ -309,15 +361,31 @@ def test_a_failing_refresh_says_why_and_writes_nothing(session, overrides, messa
 # --- The command ------------------------------------------------------------------------------
 
 
-
-
 REFRESH_ARGUMENTS = [
-    "plan", "refresh", "--from", "reducing-offending-2015-18", "--to", "ro-2018-21-dry-run",
-    "--title", "Reduced Offending 2018-21", "--start", "2018-04-01", "--end", "2021-03-31",
-    "--theme", PREVENTION_EI, "--theme", OMRR,
-    "--delivery-group", f"{PREVENTION_EI}=Prevention/Early Intervention Group",
-    "--map", f"Prevention={PREVENTION_EI}", "--map", f"Diversion={PREVENTION_EI}",
-    "--map", f"{OMRR}={OMRR}",
+    "plan",
+    "refresh",
+    "--from",
+    "reducing-offending-2015-18",
+    "--to",
+    "ro-2018-21-dry-run",
+    "--title",
+    "Reduced Offending 2018-21",
+    "--start",
+    "2018-04-01",
+    "--end",
+    "2021-03-31",
+    "--theme",
+    PREVENTION_EI,
+    "--theme",
+    OMRR,
+    "--delivery-group",
+    f"{PREVENTION_EI}=Prevention/Early Intervention Group",
+    "--map",
+    f"Prevention={PREVENTION_EI}",
+    "--map",
+    f"Diversion={PREVENTION_EI}",
+    "--map",
+    f"{OMRR}={OMRR}",
 ]
 
 
@@ -334,8 +402,10 @@ def test_the_command_previews_a_refresh(plantrack):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--map", "Diversionn=Prevention/Early Intervention"],
-         "Error: the mapping names theme 'Diversionn'"),
+        (
+            ["--map", "Diversionn=Prevention/Early Intervention"],
+            "Error: the mapping names theme 'Diversionn'",
+        ),
         (["--start", "01/04/2018"], "Error: --start: '01/04/2018' is not a date in the form"),
         (["--map", "Prevention"], "Error: --map 'Prevention' should be of the form LEFT=RIGHT"),
     ],

@@ -52,12 +52,15 @@ def test_reminders_are_mailed_once_per_person_per_meeting(session, smtp_server, 
     second = send_reminders(session, plan=plan, cycle=cycle)
     assert second.sent == [] and set(second.already_sent) == expected
     assert len(smtp_server) == len(expected)
-    rows = session.exec(select(func.count()).select_from(Reminder)
-                        .where(Reminder.meeting_id == cycle.meeting.id)).one()
+    rows = session.exec(
+        select(func.count()).select_from(Reminder).where(Reminder.meeting_id == cycle.meeting.id)
+    ).one()
     assert rows == len(expected)
 
 
-def test_an_unreachable_mail_server_is_reported_and_nothing_is_recorded(session, monkeypatch, plan_and_cycle):
+def test_an_unreachable_mail_server_is_reported_and_nothing_is_recorded(
+    session, monkeypatch, plan_and_cycle
+):
     import socket
 
     from app.config import get_settings
@@ -72,13 +75,17 @@ def test_an_unreachable_mail_server_is_reported_and_nothing_is_recorded(session,
     assert session.exec(select(func.count()).select_from(Reminder)).one() == 0
 
 
-def test_the_office_sends_reminders_from_the_completion_page(admin, session, smtp_server, plan_and_cycle):
+def test_the_office_sends_reminders_from_the_completion_page(
+    admin, session, smtp_server, plan_and_cycle
+):
     plan, cycle = plan_and_cycle
     page = admin.get("/completion", params={"plan": plan.slug, "meeting": cycle.meeting.id})
     assert page.status_code == 200
     assert "missing" in page.text
-    sent = admin.post("/completion/reminders", data={"plan": plan.slug, "meeting": cycle.meeting.id,
-                                                     "csrf_token": admin.csrf})
+    sent = admin.post(
+        "/completion/reminders",
+        data={"plan": plan.slug, "meeting": cycle.meeting.id, "csrf_token": admin.csrf},
+    )
     assert sent.status_code == 200
     assert "reminder" in sent.text and "sent" in sent.text
     assert smtp_server

@@ -17,7 +17,9 @@ def test_loading_the_seed_again_creates_nothing(session):
 def test_the_demo_has_its_four_plans_and_users(session):
     slugs = set(session.exec(select(Plan.slug)))
     assert {
-        "reducing-offending-2015-18", "reduced-offending-2018-21", "managing-offenders-2018-21",
+        "reducing-offending-2015-18",
+        "reduced-offending-2018-21",
+        "managing-offenders-2018-21",
         "police-and-crime-plan-2021-24",
     } <= slugs
     roles = [user.role for user in session.exec(select(User))]
@@ -45,9 +47,11 @@ def broken_seed(tmp_path) -> Path:
 
 def test_a_bad_seed_file_is_refused_with_its_place_and_nothing_is_written(session, broken_seed):
     plan_file = broken_seed / "plans" / "reduced-offending-2018-21.yaml"
-    plan_file.write_text(plan_file.read_text().replace("slug: reduced-offending-2018-21",
-                                                       "slug: a-new-plan", 1)
-                         .replace("due: ", "due: Q5 2018/19 #", 1))
+    plan_file.write_text(
+        plan_file.read_text()
+        .replace("slug: reduced-offending-2018-21", "slug: a-new-plan", 1)
+        .replace("due: ", "due: Q5 2018/19 #", 1)
+    )
     before = session.exec(select(func.count()).select_from(Plan)).one()
     with pytest.raises(SeedError, match="Q5 2018/19"):
         load_seed(session, broken_seed)

@@ -20,9 +20,15 @@ def editor(app_client):
 def form_of(client) -> dict:
     page = client.get(ACTION).text
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    return {"stage": "in_progress", "rag": "amber", "commentary": "Progressing well.",
-            "corrective_action": "", "effective_on": "2019-06-01", "version": version,
-            "csrf_token": csrf_from(page)}
+    return {
+        "stage": "in_progress",
+        "rag": "amber",
+        "commentary": "Progressing well.",
+        "corrective_action": "",
+        "effective_on": "2019-06-01",
+        "version": version,
+        "csrf_token": csrf_from(page),
+    }
 
 
 def updates(session) -> int:
@@ -88,40 +94,63 @@ def test_the_second_of_two_simultaneous_posts_sees_the_first(editor, session, ad
     first = form_of(editor)
     second = form_of(admin_client)
     assert first["version"] == second["version"]
-    assert editor.post(f"{ACTION}/updates", data=first | {"commentary": "Editor's news"},
-                       follow_redirects=False).status_code == 303
+    assert (
+        editor.post(
+            f"{ACTION}/updates",
+            data=first | {"commentary": "Editor's news"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     conflict = admin_client.post(f"{ACTION}/updates", data=second | {"commentary": "Office's news"})
     assert conflict.status_code == 409
     assert "Someone else updated this action while you were writing" in conflict.text
     assert "Editor&#39;s news" in conflict.text or "Editor's news" in conflict.text
     assert "Office&#39;s news" in conflict.text or "Office's news" in conflict.text
     retry = re.search(r'name="version" value="(\d+)"', conflict.text).group(1)
-    resent = admin_client.post(f"{ACTION}/updates", data=second | {"commentary": "Office's news",
-                                                                   "version": retry},
-                               follow_redirects=False)
+    resent = admin_client.post(
+        f"{ACTION}/updates",
+        data=second | {"commentary": "Office's news", "version": retry},
+        follow_redirects=False,
+    )
     assert resent.status_code == 303
     from app.models import Plan
 
-    action_id = session.exec(select(Action.id).join(Plan, Plan.id == Action.plan_id).where(
-        Plan.slug == "reduced-offending-2018-21", Action.ref == "OM1")).one()
-    texts = session.exec(select(StatusUpdate.commentary).where(StatusUpdate.action_id == action_id)).all()
+    action_id = session.exec(
+        select(Action.id)
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(Plan.slug == "reduced-offending-2018-21", Action.ref == "OM1")
+    ).one()
+    texts = session.exec(
+        select(StatusUpdate.commentary).where(StatusUpdate.action_id == action_id)
+    ).all()
     assert "Editor's news" in texts and "Office's news" in texts
 
 
 def test_the_office_edits_an_action_and_the_audit_log_shows_before_and_after(admin_client, session):
     page = admin_client.get(f"{ACTION}/edit").text
-    response = admin_client.post(f"{ACTION}/edit", data={
-        "title": "A clearer title", "description": "", "due": "Q2 2019/20",
-        "csrf_token": csrf_from(page)}, follow_redirects=False)
+    response = admin_client.post(
+        f"{ACTION}/edit",
+        data={
+            "title": "A clearer title",
+            "description": "",
+            "due": "Q2 2019/20",
+            "csrf_token": csrf_from(page),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
-    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "edit_action")
-                         .order_by(AuditEvent.id.desc())).first()
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.verb == "edit_action").order_by(AuditEvent.id.desc())
+    ).first()
     assert '"due_date": "2019-09-30"' in event.after_json
     assert '"title": "A clearer title"' in event.after_json
     audit = admin_client.get("/audit", params={"verb": "edit_action"}).text
     assert "A clearer title" in audit
-    bad = admin_client.post(f"{ACTION}/edit", data={"title": "", "description": "", "due": "Q5 2019/20",
-                                                    "csrf_token": csrf_from(page)})
+    bad = admin_client.post(
+        f"{ACTION}/edit",
+        data={"title": "", "description": "", "due": "Q5 2019/20", "csrf_token": csrf_from(page)},
+    )
     assert bad.status_code == 400
     assert "Enter the action" in bad.text and "not a timescale" in bad.text
 

@@ -35,8 +35,14 @@ def user(session, email: str) -> User:
 
 
 def update_in(action, **overrides) -> UpdateIn:
-    values = dict(stage="in_progress", rag="amber", commentary="Progressing.", corrective_action="",
-                  effective_on=date(2019, 3, 1), expected_version=action.version)
+    values = dict(
+        stage="in_progress",
+        rag="amber",
+        commentary="Progressing.",
+        corrective_action="",
+        effective_on=date(2019, 3, 1),
+        expected_version=action.version,
+    )
     return UpdateIn(**(values | overrides))
 
 
@@ -47,13 +53,21 @@ def count(session, model) -> int:
 def test_an_update_is_appended_and_audited(session, plan, action):
     editor = user(session, "omrr.lead@plantrack.example")
     version = action.version
-    created = record_update(session, action=action, plan=plan, user=editor,
-                            update_in=update_in(action, rag="red", corrective_action="Escalate to OMCDB."),
-                            today=TODAY)
+    created = record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=editor,
+        update_in=update_in(action, rag="red", corrective_action="Escalate to OMCDB."),
+        today=TODAY,
+    )
     assert created.review_state == "approved"
     assert action.version == version + 1
-    status = next(s for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
-                  if s.action.id == action.id)
+    status = next(
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
+        if s.action.id == action.id
+    )
     assert status.rag == "red"
     event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert event.verb == "record_update" and event.user_id == editor.id
@@ -83,30 +97,58 @@ def test_bad_updates_are_refused_with_a_message_and_nothing_is_written(
 ):
     before = count(session, StatusUpdate), count(session, AuditEvent), action.version
     with pytest.raises(UpdateRejected) as rejected:
-        record_update(session, action=action, plan=plan, user=user(session, "admin@plantrack.example"),
-                      update_in=update_in(action, **overrides), today=TODAY)
+        record_update(
+            session,
+            action=action,
+            plan=plan,
+            user=user(session, "admin@plantrack.example"),
+            update_in=update_in(action, **overrides),
+            today=TODAY,
+        )
     assert message in rejected.value.errors[field]
     assert (count(session, StatusUpdate), count(session, AuditEvent), action.version) == before
 
 
-def test_the_second_of_two_simultaneous_updates_gets_a_conflict_and_neither_is_lost(session, plan, action):
+def test_the_second_of_two_simultaneous_updates_gets_a_conflict_and_neither_is_lost(
+    session, plan, action
+):
     editor = user(session, "omrr.lead@plantrack.example")
     admin = user(session, "admin@plantrack.example")
     drawn_at = action.version  # both people opened the form at this version
-    record_update(session, action=action, plan=plan, user=editor,
-                  update_in=update_in(action, commentary="First", expected_version=drawn_at), today=TODAY)
+    record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=editor,
+        update_in=update_in(action, commentary="First", expected_version=drawn_at),
+        today=TODAY,
+    )
     with pytest.raises(UpdateConflict) as conflict:
-        record_update(session, action=action, plan=plan, user=admin,
-                      update_in=update_in(action, commentary="Second", expected_version=drawn_at),
-                      today=TODAY)
+        record_update(
+            session,
+            action=action,
+            plan=plan,
+            user=admin,
+            update_in=update_in(action, commentary="Second", expected_version=drawn_at),
+            today=TODAY,
+        )
     assert conflict.value.latest.commentary == "First"
     assert conflict.value.author.id == editor.id
     assert conflict.value.current_version == drawn_at + 1
     # Sent again against the version they have now seen, the second update is recorded too.
-    record_update(session, action=action, plan=plan, user=admin,
-                  update_in=update_in(action, commentary="Second",
-                                      expected_version=conflict.value.current_version), today=TODAY)
-    texts = session.exec(select(StatusUpdate.commentary).where(StatusUpdate.action_id == action.id)).all()
+    record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=admin,
+        update_in=update_in(
+            action, commentary="Second", expected_version=conflict.value.current_version
+        ),
+        today=TODAY,
+    )
+    texts = session.exec(
+        select(StatusUpdate.commentary).where(StatusUpdate.action_id == action.id)
+    ).all()
     assert "First" in texts and "Second" in texts
 
 
@@ -115,21 +157,33 @@ def approval_plan(session):
     plan = get_plan(session=session, slug="managing-offenders-2018-21")
     assert plan.requires_approval
     iom = user(session, "iom.lead@plantrack.example")
-    action = session.exec(select(Action).where(Action.plan_id == plan.id,
-                                               Action.lead_person_id == iom.person_id)).first()
+    action = session.exec(
+        select(Action).where(Action.plan_id == plan.id, Action.lead_person_id == iom.person_id)
+    ).first()
     return plan, action, iom
 
 
 def test_in_a_plan_needing_approval_reports_use_only_approved_updates(session, approval_plan):
     plan, action, iom = approval_plan
-    before = next(s for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
-                  if s.action.id == action.id)
-    submitted = record_update(session, action=action, plan=plan, user=iom,
-                              update_in=update_in(action, stage="complete", rag=None,
-                                                  effective_on=date(2020, 1, 1)), today=TODAY)
+    before = next(
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
+        if s.action.id == action.id
+    )
+    submitted = record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=iom,
+        update_in=update_in(action, stage="complete", rag=None, effective_on=date(2020, 1, 1)),
+        today=TODAY,
+    )
     assert submitted.review_state == "submitted"
-    now = next(s for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
-               if s.action.id == action.id)
+    now = next(
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
+        if s.action.id == action.id
+    )
     assert now.update.id == before.update.id  # boards do not see it yet
 
     admin = user(session, "admin@plantrack.example")
@@ -138,22 +192,41 @@ def test_in_a_plan_needing_approval_reports_use_only_approved_updates(session, a
     with pytest.raises(ReviewError, match="Only the office"):
         review_update(session, status_update=submitted, reviewer=iom, approve=True)
     review_update(session, status_update=submitted, reviewer=admin, approve=True)
-    now = next(s for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
-               if s.action.id == action.id)
+    now = next(
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
+        if s.action.id == action.id
+    )
     assert now.stage == "complete"
     with pytest.raises(ReviewError, match="already been reviewed"):
-        review_update(session, status_update=submitted, reviewer=admin, approve=False, reason="late")
+        review_update(
+            session, status_update=submitted, reviewer=admin, approve=False, reason="late"
+        )
     verbs = session.exec(select(AuditEvent.verb).order_by(AuditEvent.id.desc()).limit(2)).all()
     assert verbs == ["approve_update", "record_update"]
 
 
 def test_a_returned_update_never_reaches_the_reports(session, approval_plan):
     plan, action, iom = approval_plan
-    submitted = record_update(session, action=action, plan=plan, user=iom,
-                              update_in=update_in(action, stage="withdrawn", rag=None), today=TODAY)
-    review_update(session, status_update=submitted, reviewer=user(session, "admin@plantrack.example"),
-                  approve=False, reason="Withdrawal needs the ACC's agreement.")
+    submitted = record_update(
+        session,
+        action=action,
+        plan=plan,
+        user=iom,
+        update_in=update_in(action, stage="withdrawn", rag=None),
+        today=TODAY,
+    )
+    review_update(
+        session,
+        status_update=submitted,
+        reviewer=user(session, "admin@plantrack.example"),
+        approve=False,
+        reason="Withdrawal needs the ACC's agreement.",
+    )
     assert submitted.review_state == "returned"
-    now = next(s for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
-               if s.action.id == action.id)
+    now = next(
+        s
+        for s in statuses_as_at(session=session, plan_id=plan.id, as_at=TODAY)
+        if s.action.id == action.id
+    )
     assert now.stage != "withdrawn"

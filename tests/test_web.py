@@ -20,7 +20,11 @@ def test_plan_page_shows_themes_actions_stage_and_rag(client):
     assert response.status_code == 200
     page = response.text
     assert "42 (79%) have been completed, with a further 11 in progress." in page
-    for theme in ("Prevention", "Diversion", "Offender Management, Rehabilitation and Resettlement"):
+    for theme in (
+        "Prevention",
+        "Diversion",
+        "Offender Management, Rehabilitation and Resettlement",
+    ):
         assert theme in page
     assert page.count('class="govuk-tag govuk-tag--green">Complete') == 42
     assert page.count('class="govuk-tag govuk-tag--blue">In progress') == 11
@@ -41,7 +45,10 @@ def test_progress_api_matches_the_cli(client):
     assert response.status_code == 200
     body = response.json()
     assert (body["scheduled"], body["complete"], body["in_progress"], body["percent_complete"]) == (
-        53, 42, 11, 79
+        53,
+        42,
+        11,
+        79,
     )
     assert [theme["title"] for theme in body["by_theme"]][0] == "Prevention"
 
@@ -52,7 +59,11 @@ def test_progress_api_matches_the_cli(client):
         ("/plans/no-such-plan", 404, "There is no plan called"),
         ("/plans/reducing-offending-2015-18?as_at=31-03-2018", 400, "is not a date"),
         ("/api/v1/plans/no-such-plan/progress", 404, "No plan with slug"),
-        ("/api/v1/plans/reducing-offending-2015-18/progress?as_at=2018-13-01", 422, "is not a date"),
+        (
+            "/api/v1/plans/reducing-offending-2015-18/progress?as_at=2018-13-01",
+            422,
+            "is not a date",
+        ),
     ],
 )
 def test_bad_requests_get_readable_answers(client, path, status, text):

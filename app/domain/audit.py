@@ -67,10 +67,17 @@ def read_events(
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     if since:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(since, datetime.min.time(), UTC))
+        query = query.where(
+            AuditEvent.occurred_at >= datetime.combine(since, datetime.min.time(), UTC)
+        )
     if until:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(until, datetime.max.time(), UTC))
+        query = query.where(
+            AuditEvent.occurred_at < datetime.combine(until, datetime.max.time(), UTC)
+        )
     return list(
-        session.exec(query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-                     .offset(offset).limit(limit))
+        session.exec(
+            query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
     )

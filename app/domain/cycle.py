@@ -92,7 +92,10 @@ def next_meeting(session: Session, *, board_id: int, today: date) -> Meeting | N
     if upcoming:
         return upcoming
     return session.exec(
-        select(Meeting).where(Meeting.board_id == board_id).order_by(Meeting.held_on.desc()).limit(1)
+        select(Meeting)
+        .where(Meeting.board_id == board_id)
+        .order_by(Meeting.held_on.desc())
+        .limit(1)
     ).first()
 
 
@@ -164,7 +167,9 @@ class CompletionRow:
     users: list[User] = field(default_factory=list)
 
 
-def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[CompletionRow], list[CompletionRow]]:
+def completion(
+    session: Session, *, plan: Plan, cycle: Cycle
+) -> tuple[list[CompletionRow], list[CompletionRow]]:
     """For the coming meeting: per owner and per delivery group, updated / missing / stale."""
     states = cycle_states(session, plan=plan, cycle=cycle)
     themes = {t.id: t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
@@ -182,7 +187,9 @@ def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[Comp
     organisations = {
         o.id: o
         for o in session.exec(
-            select(Organisation).where(Organisation.id.in_({p.organisation_id for p in people.values()}))
+            select(Organisation).where(
+                Organisation.id.in_({p.organisation_id for p in people.values()})
+            )
         )
     }
     users_by_person: dict[int, list[User]] = {}
@@ -205,8 +212,11 @@ def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[Comp
             continue
         owner = owners.setdefault(
             action.lead_person_id,
-            CompletionRow(label=person_label(action.lead_person_id), kind="owner",
-                          users=users_by_person.get(action.lead_person_id, [])),
+            CompletionRow(
+                label=person_label(action.lead_person_id),
+                kind="owner",
+                users=users_by_person.get(action.lead_person_id, []),
+            ),
         )
         group_id = themes[action.theme_id].delivery_group_id
         group = by_group.setdefault(
@@ -214,7 +224,9 @@ def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[Comp
             CompletionRow(
                 label=groups[group_id].name if group_id in groups else "No delivery group",
                 kind="delivery group",
-                users=users_by_person.get(groups[group_id].lead_person_id, []) if group_id in groups else [],
+                users=users_by_person.get(groups[group_id].lead_person_id, [])
+                if group_id in groups
+                else [],
             ),
         )
         for row in (owner, group):
@@ -227,7 +239,9 @@ def completion(session: Session, *, plan: Plan, cycle: Cycle) -> tuple[list[Comp
 
 
 def plans_of_board(session: Session, *, board_id: int) -> list[Plan]:
-    return list(session.exec(select(Plan).where(Plan.board_id == board_id, Plan.status == "active")))
+    return list(
+        session.exec(select(Plan).where(Plan.board_id == board_id, Plan.status == "active"))
+    )
 
 
 def actions_led_by(session: Session, *, action_ids: set[int]) -> list[Action]:

@@ -157,8 +157,13 @@ DEFINITION_FIELDS = {
     "is_illustrative": "Illustrative data",
 }
 _TEXT_LIMITS = {
-    "title": 300, "unit": 30, "data_source": 500, "lag_note": 500, "geography": 120,
-    "baseline_label": 120, "target_label": 120,
+    "title": 300,
+    "unit": 30,
+    "data_source": 500,
+    "lag_note": 500,
+    "geography": 120,
+    "baseline_label": 120,
+    "target_label": 120,
 }
 _REQUIRED = {"title", "unit", "data_source"}
 
@@ -276,10 +281,12 @@ def revise_indicator(
         raise UnknownIndicator(f"There is no indicator '{key}'.")
     effective = valid_from or date.today()
     if current.valid_from is not None and effective < current.valid_from:
-        raise IndicatorError({
-            "valid_from": "The new definition must take effect on or after "
-            f"{uk_date(current.valid_from)}, when version {current.version} took effect",
-        })
+        raise IndicatorError(
+            {
+                "valid_from": "The new definition must take effect on or after "
+                f"{uk_date(current.valid_from)}, when version {current.version} took effect",
+            }
+        )
     changed = _clean_definition_changes(current, changes)
     if not changed:
         raise IndicatorError({"definition": "Nothing in the definition has changed"})
@@ -473,8 +480,12 @@ def store_values(
         by_indicator.setdefault((item.key, item.indicator_id), []).append(item)
     for (key, indicator_id), items in by_indicator.items():
         described = [
-            {"period": item.period_label, "period_end": item.period_end, "value": item.value,
-             "note": item.note}
+            {
+                "period": item.period_label,
+                "period_end": item.period_end,
+                "value": item.value,
+                "note": item.note,
+            }
             for item in items
         ]
         if len(items) == 1:
@@ -485,8 +496,13 @@ def store_values(
         else:
             summary = f"Recorded {len(items)} values for '{key}'"
         record_event(
-            session, user=user, verb=verb, entity_type="indicator", entity_id=indicator_id,
-            summary=summary, after={"values": described},
+            session,
+            user=user,
+            verb=verb,
+            entity_type="indicator",
+            entity_id=indicator_id,
+            summary=summary,
+            after={"values": described},
         )
     return rows
 

@@ -51,9 +51,13 @@ def publish_report(
     if existing is not None:
         raise PublishError(
             f"A {kind} report of this plan has already been published for this meeting "
-            f"(on {existing.published_at.date().isoformat()}); published reports cannot be replaced."
+            f"(on {existing.published_at.date().isoformat()}); "
+            "published reports cannot be replaced."
         )
-    files = {name: (output.media_type, output.render(report)) for name, output in stored_formats(kind).items()}
+    files = {
+        name: (output.media_type, output.render(report))
+        for name, output in stored_formats(kind).items()
+    }
     published = PublishedReport(
         plan_id=plan.id,
         meeting_id=meeting.id if meeting else None,
@@ -69,15 +73,28 @@ def publish_report(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise PublishError("Someone else published this report for the meeting a moment ago.") from None
+        raise PublishError(
+            "Someone else published this report for the meeting a moment ago."
+        ) from None
     for name, (media_type, content) in files.items():
-        session.add(PublishedFile(report_id=published.id, format=name, media_type=media_type,
-                                  sha256=hashlib.sha256(content).hexdigest(), content=content))
+        session.add(
+            PublishedFile(
+                report_id=published.id,
+                format=name,
+                media_type=media_type,
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+            )
+        )
     session.flush()
     record_event(
-        session, user=user, verb="publish_report", entity_type="published_report",
+        session,
+        user=user,
+        verb="publish_report",
+        entity_type="published_report",
         entity_id=published.id,
-        summary=f"Published the {kind} report of {plan.short_title} as at {report.as_at.isoformat()}"
+        summary=f"Published the {kind} report of {plan.short_title} "
+        f"as at {report.as_at.isoformat()}"
         + (f" for {meeting.title} on {meeting.held_on.isoformat()}" if meeting else ""),
         after={"kind": kind, "as_at": report.as_at, "files": sorted(files)},
     )
@@ -90,21 +107,30 @@ def load_model(published: PublishedReport) -> BaseModel:
 
 def published_file(session: Session, *, report_id: int, format: str) -> PublishedFile | None:
     return session.exec(
-        select(PublishedFile).where(PublishedFile.report_id == report_id, PublishedFile.format == format)
+        select(PublishedFile).where(
+            PublishedFile.report_id == report_id, PublishedFile.format == format
+        )
     ).first()
 
 
 def file_formats(session: Session, *, report_id: int) -> list[str]:
-    return list(session.exec(
-        select(PublishedFile.format).where(PublishedFile.report_id == report_id).order_by(PublishedFile.format)
-    ))
+    return list(
+        session.exec(
+            select(PublishedFile.format)
+            .where(PublishedFile.report_id == report_id)
+            .order_by(PublishedFile.format)
+        )
+    )
 
 
 def previous_published(session: Session, *, report: PublishedReport) -> PublishedReport | None:
     return session.exec(
         select(PublishedReport)
-        .where(PublishedReport.plan_id == report.plan_id, PublishedReport.kind == report.kind,
-               PublishedReport.as_at < report.as_at)
+        .where(
+            PublishedReport.plan_id == report.plan_id,
+            PublishedReport.kind == report.kind,
+            PublishedReport.as_at < report.as_at,
+        )
         .order_by(PublishedReport.as_at.desc(), PublishedReport.id.desc())
         .limit(1)
     ).first()
@@ -127,7 +153,9 @@ class Comparison:
 
     @property
     def empty(self) -> bool:
-        return not (self.new_completions or self.rag_changes or self.new_overdue or self.new_actions)
+        return not (
+            self.new_completions or self.rag_changes or self.new_overdue or self.new_actions
+        )
 
 
 def _rows(model: BaseModel) -> dict[str, dict]:
@@ -136,8 +164,10 @@ def _rows(model: BaseModel) -> dict[str, dict]:
         rows = model.all_actions
     else:
         rows = model.actions
-    return {row.ref: {"title": row.title, "stage": row.stage, "rag": row.rag, "overdue": row.overdue}
-            for row in rows}
+    return {
+        row.ref: {"title": row.title, "stage": row.stage, "rag": row.rag, "overdue": row.overdue}
+        for row in rows
+    }
 
 
 def _label(stage: str, rag: str | None) -> str:
@@ -154,15 +184,30 @@ def compare_reports(previous: BaseModel, current: BaseModel) -> Comparison:
     for ref, now in after.items():
         old = before.get(ref)
         if old is None:
-            comparison.new_actions.append(Change(ref, now["title"], "", _label(now["stage"], now["rag"])))
+            comparison.new_actions.append(
+                Change(ref, now["title"], "", _label(now["stage"], now["rag"]))
+            )
             continue
         if now["stage"] == "complete" and old["stage"] != "complete":
             comparison.new_completions.append(
-                Change(ref, now["title"], _label(old["stage"], old["rag"]), "Complete"))
+                Change(ref, now["title"], _label(old["stage"], old["rag"]), "Complete")
+            )
         if old["rag"] != now["rag"] and old["rag"] and now["rag"]:
             comparison.rag_changes.append(
-                Change(ref, now["title"], _label(old["stage"], old["rag"]), _label(now["stage"], now["rag"])))
+                Change(
+                    ref,
+                    now["title"],
+                    _label(old["stage"], old["rag"]),
+                    _label(now["stage"], now["rag"]),
+                )
+            )
         if now["overdue"] and not old["overdue"]:
             comparison.new_overdue.append(
-                Change(ref, now["title"], _label(old["stage"], old["rag"]), _label(now["stage"], now["rag"])))
+                Change(
+                    ref,
+                    now["title"],
+                    _label(old["stage"], old["rag"]),
+                    _label(now["stage"], now["rag"]),
+                )
+            )
     return comparison

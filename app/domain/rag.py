@@ -17,14 +17,44 @@ SCHEMES: dict[str, tuple[Rating, ...]] = {
     RagScheme.rag3: (
         Rating(Rag.green, "Green", "G", "On track: delivery on time is expected."),
         Rating(Rag.amber, "Amber", "A", "At risk or slipping: issues are being managed."),
-        Rating(Rag.red, "Red", "R", "Off track: delivery on time is unlikely without corrective action."),
+        Rating(
+            Rag.red,
+            "Red",
+            "R",
+            "Off track: delivery on time is unlikely without corrective action.",
+        ),
     ),
     RagScheme.dca5: (
-        Rating(Rag.green, "Green", "G", "Successful delivery on time appears highly likely; no major outstanding issues."),
-        Rating(Rag.amber_green, "Amber/Green", "A/G", "Successful delivery appears probable; constant attention will be needed."),
-        Rating(Rag.amber, "Amber", "A", "Successful delivery appears feasible but significant issues already exist."),
-        Rating(Rag.amber_red, "Amber/Red", "A/R", "Successful delivery is in doubt, with major risks or issues in a number of areas."),
-        Rating(Rag.red, "Red", "R", "Successful delivery appears unachievable without corrective action."),
+        Rating(
+            Rag.green,
+            "Green",
+            "G",
+            "Successful delivery on time appears highly likely; no major outstanding issues.",
+        ),
+        Rating(
+            Rag.amber_green,
+            "Amber/Green",
+            "A/G",
+            "Successful delivery appears probable; constant attention will be needed.",
+        ),
+        Rating(
+            Rag.amber,
+            "Amber",
+            "A",
+            "Successful delivery appears feasible but significant issues already exist.",
+        ),
+        Rating(
+            Rag.amber_red,
+            "Amber/Red",
+            "A/R",
+            "Successful delivery is in doubt, with major risks or issues in a number of areas.",
+        ),
+        Rating(
+            Rag.red,
+            "Red",
+            "R",
+            "Successful delivery appears unachievable without corrective action.",
+        ),
     ),
 }
 

@@ -241,8 +241,7 @@ def plan_refresh(
     ]
 
     old_themes = {
-        theme.id: theme
-        for theme in session.exec(select(Theme).where(Theme.plan_id == source.id))
+        theme.id: theme for theme in session.exec(select(Theme).where(Theme.plan_id == source.id))
     }
     old_titles = {theme.title for theme in old_themes.values()}
     mapping: dict[str, str | None] = {}
@@ -266,9 +265,7 @@ def plan_refresh(
     taken_refs: set[str] = set()
     if existing is not None:
         for original_id, ref in session.exec(
-            select(Action.carried_forward_from_id, Action.ref).where(
-                Action.plan_id == existing.id
-            )
+            select(Action.carried_forward_from_id, Action.ref).where(Action.plan_id == existing.id)
         ):
             taken_refs.add(ref)
             if original_id is not None:
@@ -452,8 +449,7 @@ def _apply(session: Session, preview: RefreshPreview) -> Plan:
     ):
         partners.setdefault(action_id, []).append(organisation_id)
     position = (
-        session.exec(select(func.max(Action.position)).where(Action.plan_id == plan.id)).one()
-        or 0
+        session.exec(select(func.max(Action.position)).where(Action.plan_id == plan.id)).one() or 0
     )
     copies: list[tuple[CarriedAction, Action, Action]] = []
     for item in carried:

@@ -30,7 +30,9 @@ class ReminderResult:
     already_sent: list[str]
 
 
-def recipients(session: Session, *, plan: Plan, cycle: Cycle) -> dict[int, tuple[User, list[Action]]]:
+def recipients(
+    session: Session, *, plan: Plan, cycle: Cycle
+) -> dict[int, tuple[User, list[Action]]]:
     """Each active user who leads an action needing an update, or whose group does."""
     states = [s for s in cycle_states(session, plan=plan, cycle=cycle) if s.needs_update]
     if not states:
@@ -39,7 +41,9 @@ def recipients(session: Session, *, plan: Plan, cycle: Cycle) -> dict[int, tuple
     group_leads = {
         g.id: g.lead_person_id
         for g in session.exec(
-            select(DeliveryGroup).where(DeliveryGroup.id.in_({t.delivery_group_id for t in themes.values()} - {None}))
+            select(DeliveryGroup).where(
+                DeliveryGroup.id.in_({t.delivery_group_id for t in themes.values()} - {None})
+            )
         )
     }
     by_person: dict[int, list[Action]] = {}
@@ -82,8 +86,9 @@ def send_reminders(
     due = recipients(session, plan=plan, cycle=cycle)
     done = set(
         session.exec(
-            select(Reminder.user_id).where(Reminder.meeting_id == cycle.meeting.id,
-                                           Reminder.user_id.in_(due))
+            select(Reminder.user_id).where(
+                Reminder.meeting_id == cycle.meeting.id, Reminder.user_id.in_(due)
+            )
         )
     )
     for user_id, (user, actions) in sorted(due.items()):
@@ -92,9 +97,16 @@ def send_reminders(
             continue
         try:
             with session.begin_nested():
-                session.add(Reminder(meeting_id=cycle.meeting.id, user_id=user.id, email=user.email,
-                                     sent_at=datetime.now(UTC), sent_by_id=sender.id if sender else None,
-                                     action_count=len(actions)))
+                session.add(
+                    Reminder(
+                        meeting_id=cycle.meeting.id,
+                        user_id=user.id,
+                        email=user.email,
+                        sent_at=datetime.now(UTC),
+                        sent_by_id=sender.id if sender else None,
+                        action_count=len(actions),
+                    )
+                )
                 session.flush()
         except IntegrityError:
             result.already_sent.append(user.email)  # another worker got there first
@@ -108,10 +120,15 @@ def send_reminders(
                 f"Could not send reminders through {settings.smtp_host}:{settings.smtp_port}: "
                 f"{error}. Reminders sent before this one are recorded; run again to retry."
             ) from None
-        record_event(session, user=sender, verb="send_reminder", entity_type="meeting",
-                     entity_id=cycle.meeting.id,
-                     summary=f"Reminded {user.email} of {len(actions)} updates due by "
-                     f"{uk_date(cycle.deadline)}")
+        record_event(
+            session,
+            user=sender,
+            verb="send_reminder",
+            entity_type="meeting",
+            entity_id=cycle.meeting.id,
+            summary=f"Reminded {user.email} of {len(actions)} updates due by "
+            f"{uk_date(cycle.deadline)}",
+        )
         session.commit()
         result.sent.append(user.email)
     return result
@@ -119,5 +136,7 @@ def send_reminders(
 
 def reminders_for_meeting(session: Session, *, meeting: Meeting) -> list[Reminder]:
     return list(
-        session.exec(select(Reminder).where(Reminder.meeting_id == meeting.id).order_by(Reminder.sent_at))
+        session.exec(
+            select(Reminder).where(Reminder.meeting_id == meeting.id).order_by(Reminder.sent_at)
+        )
     )

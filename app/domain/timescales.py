@@ -47,7 +47,7 @@ def parse_timescale(label: str) -> date:
         if int(second) != expected:
             raise TimescaleError(
                 f"'{label}' is not a financial year: {first}/{second} should be "
-                f"{first}/{str(first + 1)[-len(second):]}"
+                f"{first}/{str(first + 1)[-len(second) :]}"
             )
         return financial_quarter_end(quarter, first)
     if match := _MONTH_YEAR.match(text):

@@ -72,7 +72,9 @@ def validate_update(*, plan: Plan, update_in: UpdateIn, today: date) -> dict[str
     if rag == "red" and update_in.stage == Stage.in_progress and not corrective:
         errors["corrective_action"] = "Enter the corrective action: a Red rating needs one."
     elif len(corrective) > MAX_TEXT:
-        errors["corrective_action"] = f"The corrective action must be {MAX_TEXT:,} characters or fewer."
+        errors["corrective_action"] = (
+            f"The corrective action must be {MAX_TEXT:,} characters or fewer."
+        )
     effective = update_in.effective_on
     if effective is None:
         errors["effective_on"] = "Enter the date the update is effective from, like 31 3 2018."
@@ -130,7 +132,9 @@ def record_update(
     )
     if bumped.rowcount != 1:
         latest = latest_recorded_update(session, action_id=action.id)
-        author = session.get(User, latest.recorded_by_id) if latest and latest.recorded_by_id else None
+        author = (
+            session.get(User, latest.recorded_by_id) if latest and latest.recorded_by_id else None
+        )
         current = session.exec(select(Action.version).where(Action.id == action.id)).one()
         raise UpdateConflict(latest=latest, author=author, current_version=current)
     needs_approval = plan.requires_approval and user.role != Role.admin
@@ -169,7 +173,12 @@ class ReviewError(ValueError):
 
 
 def review_update(
-    session: Session, *, status_update: StatusUpdate, reviewer: User, approve: bool, reason: str = ""
+    session: Session,
+    *,
+    status_update: StatusUpdate,
+    reviewer: User,
+    approve: bool,
+    reason: str = "",
 ) -> StatusUpdate:
     """The office approves an update, or returns it with a reason; only submitted ones."""
     if reviewer.role != Role.admin:
@@ -219,8 +228,16 @@ class ActionEditRejected(UpdateRejected):
     pass
 
 
-def edit_action(session: Session, *, action: Action, plan: Plan, user: User, title: str,
-                description: str, due: str) -> Action:
+def edit_action(
+    session: Session,
+    *,
+    action: Action,
+    plan: Plan,
+    user: User,
+    title: str,
+    description: str,
+    due: str,
+) -> Action:
     """The office corrects an action's wording or timescale; audited with before and after."""
     from app.domain.timescales import TimescaleError, parse_timescale
 
@@ -241,16 +258,31 @@ def edit_action(session: Session, *, action: Action, plan: Plan, user: User, tit
         errors["due"] = f"The action cannot be due before it starts ({uk_date(action.start_date)})."
     if errors:
         raise ActionEditRejected(errors)
-    before = {"title": action.title, "description": action.description,
-              "due_date": action.due_date, "due_label": action.due_label}
+    before = {
+        "title": action.title,
+        "description": action.description,
+        "due_date": action.due_date,
+        "due_label": action.due_label,
+    }
     action.title, action.description, action.due_date = title, description, due_date
     action.due_label = "" if due == due_date.isoformat() else due
     session.add(action)
     session.flush()
-    after = {"title": action.title, "description": action.description,
-             "due_date": action.due_date, "due_label": action.due_label}
-    record_event(session, user=user, verb="edit_action", entity_type="action", entity_id=action.id,
-                 summary=f"{plan.short_title} {action.ref}: edited "
-                 + ", ".join(key for key in after if after[key] != before[key]),
-                 before=before, after=after)
+    after = {
+        "title": action.title,
+        "description": action.description,
+        "due_date": action.due_date,
+        "due_label": action.due_label,
+    }
+    record_event(
+        session,
+        user=user,
+        verb="edit_action",
+        entity_type="action",
+        entity_id=action.id,
+        summary=f"{plan.short_title} {action.ref}: edited "
+        + ", ".join(key for key in after if after[key] != before[key]),
+        before=before,
+        after=after,
+    )
     return action

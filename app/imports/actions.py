@@ -107,8 +107,9 @@ class ActionChange:
     def describe(self) -> str:
         parts = []
         if self.changes:
-            parts.append(", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in
-                                   self.changes.items()))
+            parts.append(
+                ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in self.changes.items())
+            )
         if self.status:
             label = STAGE_LABELS[self.status.stage]
             if self.status.rag:
@@ -139,8 +140,13 @@ class ImportPreview:
 
     @property
     def changes_nothing(self) -> bool:
-        return not (self.creates or self.updates or self.new_themes or self.new_organisations
-                    or self.new_people)
+        return not (
+            self.creates
+            or self.updates
+            or self.new_themes
+            or self.new_organisations
+            or self.new_people
+        )
 
     def describe_mapping(self) -> list[str]:
         used = {index: name for name, index in self.mapping.items()}
@@ -243,7 +249,8 @@ class _Checker:
                 problems = True
             elif index in seen:
                 self.error(
-                    None, None,
+                    None,
+                    None,
                     f"column '{self.table.headers[index]}' is mapped to both "
                     f"{FIELDS[seen[index]]} and {FIELDS[name]}",
                 )
@@ -253,7 +260,8 @@ class _Checker:
         for name in REQUIRED_COLUMNS:
             if name not in self.mapping:
                 self.error(
-                    None, None,
+                    None,
+                    None,
                     f"no column holds the {FIELDS[name]}, which matches each row to its action "
                     f"(the file's columns: {', '.join(h for h in self.table.headers if h)})",
                 )
@@ -298,9 +306,7 @@ class _Checker:
         value = self.cell(row, name)
         if value is None:
             return None
-        text = _clean(value) if name != "description" and name != "commentary" else (
-            text_of(value)
-        )
+        text = _clean(value) if name != "description" and name != "commentary" else (text_of(value))
         limit = LIMITS.get(name)
         if limit and len(text) > limit:
             self.error(row.number, name, f"'{text[:20]}...' is longer than {limit} characters")
@@ -313,7 +319,8 @@ class _Checker:
             item.theme = heading
             if len(heading) > LIMITS["theme"]:
                 self.error(
-                    row.number, "theme",
+                    row.number,
+                    "theme",
                     f"the heading '{heading[:20]}...' is longer than {LIMITS['theme']} characters",
                 )
         item.title = self.text(row, "title")
@@ -341,12 +348,14 @@ class _Checker:
                 item.due, item.due_label = when.end, when.label
                 if len(when.label) > LIMITS["due_label"]:
                     self.error(
-                        row.number, name,
+                        row.number,
+                        name,
                         f"'{when.label[:20]}...' is longer than {LIMITS['due_label']} characters",
                     )
         if item.start and item.due and item.start > item.due:
             self.error(
-                row.number, "start",
+                row.number,
+                "start",
                 f"{item.start.isoformat()} is after the due date {item.due.isoformat()}",
             )
         self.status(row, item)
@@ -368,7 +377,8 @@ class _Checker:
         if rag == BLUE:
             if stage not in (None, Stage.complete):
                 self.error(
-                    row.number, "rag",
+                    row.number,
+                    "rag",
                     f"'{text_of(rag_value)}' means complete, but the "
                     f"{self.column('stage')} is '{text_of(stage_value)}'",
                 )
@@ -376,7 +386,8 @@ class _Checker:
             stage, rag = Stage.complete, None
         if rag and status_rag and rag != status_rag:
             self.error(
-                row.number, "rag",
+                row.number,
+                "rag",
                 f"'{text_of(rag_value)}' disagrees with the {self.column('stage')} "
                 f"'{text_of(stage_value)}'",
             )
@@ -386,7 +397,8 @@ class _Checker:
             stage = Stage.in_progress
         if rag and stage != Stage.in_progress:
             self.error(
-                row.number, "rag",
+                row.number,
+                "rag",
                 f"'{text_of(rag_value)}' is a rating, but only an action in progress is rated "
                 f"(the {self.column('stage')} is '{text_of(stage_value)}')",
             )
@@ -395,7 +407,8 @@ class _Checker:
             column = "rag" if rag_value is not None else "stage"
             shown = text_of(rag_value if rag_value is not None else stage_value)
             self.error(
-                row.number, column,
+                row.number,
+                column,
                 f"'{shown}' is not a rating of this plan's scheme "
                 f"({', '.join(RAG_LABELS[r] for r in self.rags)})",
             )
@@ -442,9 +455,7 @@ class _Planner:
                 )
             ):
                 self.partners.setdefault(action_id, set()).add(organisation_id)
-        self.latest = latest_updates_as_at(
-            session=session, plan_id=plan.id, as_at=effective_on
-        )
+        self.latest = latest_updates_as_at(session=session, plan_id=plan.id, as_at=effective_on)
         self.theme_titles = {theme.id: theme.title for theme in self.themes.values()}
 
     def organisation_name(self, text: str) -> str:
@@ -460,8 +471,12 @@ class _Planner:
             action = self.actions.get(item.ref)
             if action is None:
                 missing = [
-                    name for name, value in
-                    (("title", item.title), ("theme", item.theme), ("due", item.due))
+                    name
+                    for name, value in (
+                        ("title", item.title),
+                        ("theme", item.theme),
+                        ("due", item.due),
+                    )
                     if not value and (item.number, name) not in self.checker.failed
                 ]
                 for name in missing:
@@ -488,8 +503,9 @@ class _Planner:
                     self.people
                 ):
                     org_name = (
-                        organisation.short_name if organisation else new_organisations[
-                            organisation_key]
+                        organisation.short_name
+                        if organisation
+                        else new_organisations[organisation_key]
                     )
                     new_people.setdefault(
                         (organisation_key, _key(item.lead_role)), (org_name, item.lead_role)
@@ -511,7 +527,11 @@ class _Planner:
         theme_title = item.theme or self.theme_titles.get(action.theme_id, "")
         if action is None:
             return ActionChange(
-                row=item.number, ref=item.ref, title=item.title, theme=theme_title, is_new=True,
+                row=item.number,
+                ref=item.ref,
+                title=item.title,
+                theme=theme_title,
+                is_new=True,
                 status=self.status(item, None),
             )
         changes: dict[str, tuple[str, str]] = {}
@@ -529,14 +549,19 @@ class _Planner:
         if item.lead_organisation is not None:
             old = self.organisation_by_id.get(action.lead_organisation_id)
             if old is None or _key(item.lead_organisation) not in (
-                _key(old.short_name), _key(old.name)
+                _key(old.short_name),
+                _key(old.name),
             ):
-                changes["lead organisation"] = (old.short_name if old else "",
-                                                self.organisation_name(item.lead_organisation))
+                changes["lead organisation"] = (
+                    old.short_name if old else "",
+                    self.organisation_name(item.lead_organisation),
+                )
         if item.lead_role is not None:
             old_person = self.person_by_id.get(action.lead_person_id)
-            if old_person is None or _key(old_person.role) != _key(item.lead_role) or (
-                changes.get("lead organisation")
+            if (
+                old_person is None
+                or _key(old_person.role) != _key(item.lead_role)
+                or (changes.get("lead organisation"))
             ):
                 changes["lead role"] = (old_person.role if old_person else "", item.lead_role)
         if item.partners is not None:
@@ -556,16 +581,21 @@ class _Planner:
         due = item.due or action.due_date
         if start and due and start > due and (item.number, "start") not in self.checker.failed:
             self.checker.error(
-                item.number, "start" if item.start else "due",
-                f"the action would start ({start.isoformat()}) after it is due "
-                f"({due.isoformat()})",
+                item.number,
+                "start" if item.start else "due",
+                f"the action would start ({start.isoformat()}) after it is due ({due.isoformat()})",
             )
         status = self.status(item, self.latest.get(action.id))
         if not changes and status is None:
             return None
         return ActionChange(
-            row=item.number, ref=item.ref, title=item.title or action.title, theme=theme_title,
-            is_new=False, changes=changes, status=status,
+            row=item.number,
+            ref=item.ref,
+            title=item.title or action.title,
+            theme=theme_title,
+            is_new=False,
+            changes=changes,
+            status=status,
         )
 
     def status(self, item: RowIn, latest: StatusUpdate | None) -> StatusIn | None:
@@ -589,7 +619,9 @@ class _Planner:
         if latest is None and stage == Stage.not_started and not commentary.strip():
             return None
         return StatusIn(
-            stage=stage, rag=rag, commentary=commentary,
+            stage=stage,
+            rag=rag,
+            commentary=commentary,
             corrective_action=item.corrective_action or "",
         )
 
@@ -619,7 +651,7 @@ def _analyse(
     if checker.errors:
         preview.creates, preview.updates, preview.unchanged = [], [], []
         preview.new_themes, preview.new_organisations, preview.new_people = [], [], []
-    preview.errors = sorted(checker.errors, key=lambda e: (e.row or 0))
+    preview.errors = sorted(checker.errors, key=lambda e: e.row or 0)
     return preview
 
 
@@ -702,9 +734,7 @@ def _write(
             people[key] = found
         return people[key]
 
-    themes = {
-        _key(t.title): t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))
-    }
+    themes = {_key(t.title): t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
     theme_position = max((t.position for t in themes.values()), default=0)
 
     def theme(title: str) -> Theme:
@@ -744,13 +774,15 @@ def _write(
                 action.theme_id = theme(item.theme).id
             if item.due is not None and (item.due_label or item.due != action.due_date):
                 action.due_label = item.due_label or ""
-            for name, value in (("title", item.title), ("description", item.description),
-                                ("start_date", item.start), ("due_date", item.due)):
+            for name, value in (
+                ("title", item.title),
+                ("description", item.description),
+                ("start_date", item.start),
+                ("due_date", item.due),
+            ):
                 if value is not None:
                     setattr(action, name, value)
-        lead_organisation = (
-            organisation(item.lead_organisation) if item.lead_organisation else None
-        )
+        lead_organisation = organisation(item.lead_organisation) if item.lead_organisation else None
         if lead_organisation is not None:
             action.lead_organisation_id = lead_organisation.id
         if item.lead_role:

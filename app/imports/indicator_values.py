@@ -27,10 +27,18 @@ MAX_MESSAGES = 100
 COLUMNS = ("indicator", "period", "period_end", "value", "note")
 REQUIRED_COLUMNS = ("indicator", "period_end", "value")
 _COLUMN_SYNONYMS = {
-    "indicator": "indicator", "key": "indicator", "indicator key": "indicator",
-    "period": "period", "period label": "period", "period_label": "period",
-    "period end": "period_end", "period_end": "period_end", "period ending": "period_end",
-    "value": "value", "note": "note", "notes": "note",
+    "indicator": "indicator",
+    "key": "indicator",
+    "indicator key": "indicator",
+    "period": "period",
+    "period label": "period",
+    "period_label": "period",
+    "period end": "period_end",
+    "period_end": "period_end",
+    "period ending": "period_end",
+    "value": "value",
+    "note": "note",
+    "notes": "note",
 }
 _NOT_CSV = {
     b"PK\x03\x04": "an Excel workbook or other zip file: save it from Excel as CSV",
@@ -88,8 +96,11 @@ def parse_values_csv(session: Session, data: bytes) -> tuple[list[ValueIn], list
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
         return [], [f"The file could not be read as CSV: {error}"]
-    numbered = [(number, record) for number, record in enumerate(records, start=1)
-                if any(cell.strip() for cell in record)]
+    numbered = [
+        (number, record)
+        for number, record in enumerate(records, start=1)
+        if any(cell.strip() for cell in record)
+    ]
     if not numbered:
         return [], ["The file is empty: it has no header row and no values"]
     header_number, header = numbered[0]
@@ -100,8 +111,10 @@ def parse_values_csv(session: Session, data: bytes) -> tuple[list[ValueIn], list
     if not body:
         return [], ["The file has a header row but no values below it"]
     if len(body) > MAX_ROWS:
-        return [], [f"The file has {len(body):,} rows of values; at most {MAX_ROWS:,} are "
-                    "accepted at once: split it into smaller files"]
+        return [], [
+            f"The file has {len(body):,} rows of values; at most {MAX_ROWS:,} are "
+            "accepted at once: split it into smaller files"
+        ]
 
     indicators = {indicator.key: indicator for indicator in list_latest_indicators(session)}
 
@@ -113,13 +126,17 @@ def parse_values_csv(session: Session, data: bytes) -> tuple[list[ValueIn], list
     rows: list[ValueIn] = []
     for number, record in body:
         if len(record) > len(header):
-            errors.append(f"row {number}: has {len(record)} cells but the header names "
-                          f"{len(header)} columns (is there a comma in a value without quotes?)")
+            errors.append(
+                f"row {number}: has {len(record)} cells but the header names "
+                f"{len(header)} columns (is there a comma in a value without quotes?)"
+            )
             continue
         key = cell(record, "indicator")
         field_errors, cleaned = check_value_fields(
-            period_label=cell(record, "period"), period_end=cell(record, "period_end"),
-            value=cell(record, "value"), note=cell(record, "note"),
+            period_label=cell(record, "period"),
+            period_end=cell(record, "period_end"),
+            value=cell(record, "value"),
+            note=cell(record, "note"),
         )
         row_errors = []
         if not key:
@@ -154,8 +171,10 @@ def _columns(number: int, header: list[str]) -> tuple[dict[str, int], list[str]]
             continue
         column = _COLUMN_SYNONYMS.get(normalised)
         if column is None:
-            errors.append(f"row {number}: unknown column '{name.strip()}'; the columns are "
-                          f"{', '.join(COLUMNS)}")
+            errors.append(
+                f"row {number}: unknown column '{name.strip()}'; the columns are "
+                f"{', '.join(COLUMNS)}"
+            )
         elif column in columns:
             errors.append(f"row {number}: the column '{column}' appears twice")
         else:
@@ -179,8 +198,9 @@ def _duplicates(session: Session, rows: list[ValueIn]) -> list[str]:
         if period in first_seen:
             errors.append(f"{prefix} (also in row {first_seen[period]})")
         elif period in stored:
-            errors.append(f"{prefix} (a value is already stored for it; a recorded figure is "
-                          "not overwritten)")
+            errors.append(
+                f"{prefix} (a value is already stored for it; a recorded figure is not overwritten)"
+            )
         first_seen.setdefault(period, row.row)
     return errors
 

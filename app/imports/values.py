@@ -132,35 +132,90 @@ def _status(stage: Stage, rag: str | None, *words: str) -> None:
 
 
 _status(
-    Stage.complete, None, "complete", "completed", "done", "achieved", "delivered", "closed",
-    "finished", "blue", "implemented", "embedded", "complete blue",
+    Stage.complete,
+    None,
+    "complete",
+    "completed",
+    "done",
+    "achieved",
+    "delivered",
+    "closed",
+    "finished",
+    "blue",
+    "implemented",
+    "embedded",
+    "complete blue",
 )
 _status(
-    Stage.in_progress, None, "in progress", "ongoing", "on going", "underway", "under way",
-    "started", "in hand", "progressing", "in train", "live", "being implemented", "open",
+    Stage.in_progress,
+    None,
+    "in progress",
+    "ongoing",
+    "on going",
+    "underway",
+    "under way",
+    "started",
+    "in hand",
+    "progressing",
+    "in train",
+    "live",
+    "being implemented",
+    "open",
 )
 _status(Stage.in_progress, Rag.green, "on track", "green", "g", "on target", "in progress green")
 _status(
-    Stage.in_progress, Rag.amber, "amber", "a", "at risk", "slipping", "some slippage",
+    Stage.in_progress,
+    Rag.amber,
+    "amber",
+    "a",
+    "at risk",
+    "slipping",
+    "some slippage",
     "in progress amber",
 )
 _status(
-    Stage.in_progress, Rag.red, "red", "r", "off track", "not on track", "off target",
+    Stage.in_progress,
+    Rag.red,
+    "red",
+    "r",
+    "off track",
+    "not on track",
+    "off target",
     "in progress red",
 )
 _status(Stage.in_progress, Rag.amber_green, "amber green", "a g", "ag")
 _status(Stage.in_progress, Rag.amber_red, "amber red", "a r", "ar")
 _status(
-    Stage.not_started, None, "not started", "not yet started", "planned", "to start",
-    "not due", "not yet due", "pending",
+    Stage.not_started,
+    None,
+    "not started",
+    "not yet started",
+    "planned",
+    "to start",
+    "not due",
+    "not yet due",
+    "pending",
 )
 _status(
-    Stage.withdrawn, None, "withdrawn", "cancelled", "canceled", "dropped",
-    "no longer required", "stopped", "deleted",
+    Stage.withdrawn,
+    None,
+    "withdrawn",
+    "cancelled",
+    "canceled",
+    "dropped",
+    "no longer required",
+    "stopped",
+    "deleted",
 )
 _status(
-    Stage.carried_forward, None, "carried forward", "carried over", "cf", "c f",
-    "rolled forward", "carry forward",
+    Stage.carried_forward,
+    None,
+    "carried forward",
+    "carried over",
+    "cf",
+    "c f",
+    "rolled forward",
+    "carry forward",
 )
 
 _RAG_WORDS: dict[str, str] = {}

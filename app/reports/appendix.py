@@ -31,7 +31,8 @@ STAGE_MEANINGS = {
     Stage.in_progress: "Work is under way; the RAG rating says how confident the owner is of "
     "delivering it on time.",
     Stage.complete: "The action has been delivered.",
-    Stage.carried_forward: "The action was not finished in this plan and continues in its successor.",
+    Stage.carried_forward: "The action was not finished in this plan and continues in its "
+    "successor.",
     Stage.withdrawn: "The action is no longer to be delivered; it is not counted as scheduled.",
 }
 
@@ -131,7 +132,9 @@ class AppendixReport(BaseModel):
         <plan>" (one sentence per plan they came from)."""
         by_plan: dict[str, int] = {}
         for row in self.carried_forward_in:
-            by_plan[row.carried_forward_from.plan_title] = by_plan.get(row.carried_forward_from.plan_title, 0) + 1
+            by_plan[row.carried_forward_from.plan_title] = (
+                by_plan.get(row.carried_forward_from.plan_title, 0) + 1
+            )
         return " ".join(
             f"{n} of this plan's {self.totals.total} actions {'was' if n == 1 else 'were'} carried "
             f"forward from the {title}."
@@ -171,7 +174,9 @@ def direction_of_travel(before: ActionStatus, now: ActionStatus) -> Direction | 
             return Direction.no_change
         if now.rag is None or before.rag is None:
             return Direction.no_change
-        return Direction.improved if SEVERITY[now.rag] < SEVERITY[before.rag] else Direction.worsened
+        return (
+            Direction.improved if SEVERITY[now.rag] < SEVERITY[before.rag] else Direction.worsened
+        )
     progression = {Stage.not_started: 0, Stage.in_progress: 1, Stage.complete: 2}
     if before.stage in progression:
         return (
@@ -259,7 +264,9 @@ def build_appendix(
             delivery_group=groups[theme.delivery_group_id].name
             if theme.delivery_group_id in groups
             else "",
-            counts=Counts(**count(statuses_by_theme[theme.id], as_at=as_at, scheme=plan.rag_scheme)),
+            counts=Counts(
+                **count(statuses_by_theme[theme.id], as_at=as_at, scheme=plan.rag_scheme)
+            ),
             actions=rows_by_theme[theme.id],
         )
         for theme in themes
@@ -312,8 +319,9 @@ def _links_from(session: Session, action_ids: set[int]) -> dict[int, PlanLink]:
         select(Action, Plan).join(Plan, Plan.id == Action.plan_id).where(Action.id.in_(action_ids))
     ).all()
     return {
-        action.id: PlanLink(plan_slug=plan.slug, plan_title=plan.title, ref=action.ref,
-                            title=action.title)
+        action.id: PlanLink(
+            plan_slug=plan.slug, plan_title=plan.title, ref=action.ref, title=action.title
+        )
         for action, plan in rows
     }
 

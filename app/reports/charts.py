@@ -77,8 +77,9 @@ def _draw(section: IndicatorSection) -> Figure:
     ax = figure.add_subplot()
     # An illustrative chart keeps room at the title's right for its label.
     width = 52 if section.is_illustrative else 70
-    ax.set_title(textwrap.fill(section.title, width), loc="left",
-                 **_text(fontsize=13, weight="bold"))
+    ax.set_title(
+        textwrap.fill(section.title, width), loc="left", **_text(fontsize=13, weight="bold")
+    )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_ylabel(section.axis_label, **_text(fontsize=10))
@@ -93,8 +94,15 @@ def _draw(section: IndicatorSection) -> Figure:
     if section.target is not None:
         numbers.append(section.target.value)
     if not values:
-        ax.text(0.5, 0.5, "No figures yet", transform=ax.transAxes, ha="center", va="center",
-                **_text(fontsize=12))
+        ax.text(
+            0.5,
+            0.5,
+            "No figures yet",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            **_text(fontsize=12),
+        )
         ax.set_xticks([])
         ax.set_yticks([])
     elif len(values) == 1:
@@ -108,18 +116,41 @@ def _draw(section: IndicatorSection) -> Figure:
         if section.target.label:
             label += f" ({section.target.label})"
         ax.axhline(section.target.value, color=TARGET, linestyle="--", linewidth=1.5, zorder=1)
-        ax.annotate(label, (0.99, section.target.value), xycoords=ax.get_yaxis_transform(),
-                    textcoords="offset points", xytext=(0, 3), ha="right", va="bottom",
-                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-                    **_text(fontsize=9, color=TARGET))
+        ax.annotate(
+            label,
+            (0.99, section.target.value),
+            xycoords=ax.get_yaxis_transform(),
+            textcoords="offset points",
+            xytext=(0, 3),
+            ha="right",
+            va="bottom",
+            bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+            **_text(fontsize=9, color=TARGET),
+        )
     if section.is_illustrative:
         # Across the plot, behind the data, and boxed beside the title: never mistaken for fact.
-        ax.text(0.5, 0.5, ILLUSTRATIVE.upper(), transform=ax.transAxes, ha="center",
-                va="center", rotation=18, zorder=0, alpha=0.45,
-                **_text(fontsize=38, weight="bold", color=WATERMARK))
-        ax.text(0.99, 1.02, ILLUSTRATIVE, transform=ax.transAxes, ha="right", va="bottom",
-                bbox={"boxstyle": "square,pad=0.4", "facecolor": HIGHLIGHT, "edgecolor": TEXT},
-                **_text(fontsize=11, weight="bold"))
+        ax.text(
+            0.5,
+            0.5,
+            ILLUSTRATIVE.upper(),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            rotation=18,
+            zorder=0,
+            alpha=0.45,
+            **_text(fontsize=38, weight="bold", color=WATERMARK),
+        )
+        ax.text(
+            0.99,
+            1.02,
+            ILLUSTRATIVE,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            bbox={"boxstyle": "square,pad=0.4", "facecolor": HIGHLIGHT, "edgecolor": TEXT},
+            **_text(fontsize=11, weight="bold"),
+        )
     return figure
 
 
@@ -131,9 +162,15 @@ def _draw_bar(section: IndicatorSection, ax) -> None:
     ax.set_xlabel("Period", **_text(fontsize=10))
     # Inside the top of the bar, clear of a target line drawn near it, unless the bar is too short.
     inside = value > 0 and (section.target is None or value >= 0.15 * section.target.value)
-    ax.annotate(section.format(value), (0, value), textcoords="offset points",
-                xytext=(0, -6 if inside else 5), ha="center", va="top" if inside else "bottom",
-                **_text(fontsize=11, weight="bold", color="white" if inside else TEXT))
+    ax.annotate(
+        section.format(value),
+        (0, value),
+        textcoords="offset points",
+        xytext=(0, -6 if inside else 5),
+        ha="center",
+        va="top" if inside else "bottom",
+        **_text(fontsize=11, weight="bold", color="white" if inside else TEXT),
+    )
 
 
 def _draw_line(section: IndicatorSection, ax) -> None:
@@ -154,14 +191,27 @@ def _draw_line(section: IndicatorSection, ax) -> None:
     ax.set_xlabel("Period ending", **_text(fontsize=10))
     if len(ends) <= 12:
         for end, value in zip(ends, numbers, strict=True):
-            ax.annotate(section.format(value), (end, value), textcoords="offset points",
-                        xytext=(0, 7), ha="center", va="bottom", **_text(fontsize=9))
+            ax.annotate(
+                section.format(value),
+                (end, value),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                va="bottom",
+                **_text(fontsize=9),
+            )
     changed = section.definition_changed_on
     if changed is not None and ends[0] <= changed <= ends[-1]:
         ax.axvline(changed, color=CHANGE, linestyle=":", linewidth=1.5, zorder=1)
-        ax.text(changed, 0.02, f" Definition changed {uk_date(changed)}",
-                transform=ax.get_xaxis_transform(), ha="left", va="bottom",
-                **_text(fontsize=8, color=CHANGE))
+        ax.text(
+            changed,
+            0.02,
+            f" Definition changed {uk_date(changed)}",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="bottom",
+            **_text(fontsize=8, color=CHANGE),
+        )
 
 
 def chart_description(section: IndicatorSection) -> str:
@@ -173,8 +223,10 @@ def chart_description(section: IndicatorSection) -> str:
     figures = "; ".join(f"{label}: {section.format(value)}" for label, _, value in section.values)
     if len(section.values) > 12:
         first, last = section.values[0], section.values[-1]
-        figures = (f"{len(section.values)} figures, from {section.format(first[2])} ({first[0]}) "
-                   f"to {section.format(last[2])} ({last[0]})")
+        figures = (
+            f"{len(section.values)} figures, from {section.format(first[2])} ({first[0]}) "
+            f"to {section.format(last[2])} ({last[0]})"
+        )
     target = f" Target: {section.format(section.target.value)}." if section.target else ""
     return f"{prefix}{kind} of {section.title}. {figures}.{target}"
 
@@ -188,7 +240,7 @@ _REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
 def _svg_element(svg: str, section: IndicatorSection) -> str:
     """The <svg> element alone, fit to be inlined in HTML: no XML prologue, its ids made unique
     to this indicator (several charts share a page), an accessible name and a fluid width."""
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = _METADATA.sub("", svg)
     prefix = re.sub(r"[^A-Za-z0-9-]", "-", f"chart-{section.key}-v{section.version}-")
     svg = _ID.sub(lambda match: f'id="{prefix}{match[1]}"', svg)
@@ -215,8 +267,9 @@ def _render(section_json: str, file_format: str) -> bytes:
         if file_format == "svg":
             figure.savefig(buffer, format="svg", metadata={"Date": None})
         else:
-            figure.savefig(buffer, format="png", dpi=PNG_DPI,
-                           metadata={"Software": None}, facecolor="white")
+            figure.savefig(
+                buffer, format="png", dpi=PNG_DPI, metadata={"Software": None}, facecolor="white"
+            )
     if file_format == "svg":
         return _svg_element(buffer.getvalue().decode("utf-8"), section).encode("utf-8")
     return buffer.getvalue()

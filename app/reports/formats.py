@@ -53,7 +53,9 @@ FORMATS: dict[str, Format] = {
     "docx": Format(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document", _docx, False
     ),
-    "xlsx": Format("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx, False),
+    "xlsx": Format(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx, False
+    ),
     "csv": Format("text/csv; charset=utf-8", _csv, True),
     "json": Format("application/json", _json, True),
 }

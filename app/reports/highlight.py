@@ -88,8 +88,10 @@ def _window(session: Session, meeting: Meeting | None, as_at: date) -> tuple[dat
     meetings = board_meetings(session, board_id=meeting.board_id)
     earlier = [m.held_on for m in meetings if m.held_on < meeting.held_on]
     later = [m.held_on for m in meetings if m.held_on > meeting.held_on]
-    return (earlier[-1] if earlier else default_since(as_at),
-            later[0] if later else _add_months(as_at, 3))
+    return (
+        earlier[-1] if earlier else default_since(as_at),
+        later[0] if later else _add_months(as_at, 3),
+    )
 
 
 def _add_months(day: date, months: int) -> date:
@@ -101,21 +103,37 @@ def _add_months(day: date, months: int) -> date:
 def describe_changes(previous: list[StatusRow], current: list[StatusRow], scheme: str) -> list[str]:
     """Plain sentences: "3 more actions complete"; "2 moved from Amber to Red"."""
     before = {row.ref: row for row in previous}
-    completed = [r for r in current if r.stage == Stage.complete and before.get(r.ref) and before[r.ref].stage != Stage.complete]
+    completed = [
+        r
+        for r in current
+        if r.stage == Stage.complete and before.get(r.ref) and before[r.ref].stage != Stage.complete
+    ]
     moves: dict[tuple[str, str], int] = {}
     for row in current:
         old = before.get(row.ref)
         if old and old.rag and row.rag and old.rag != row.rag:
             moves[(old.rag, row.rag)] = moves.get((old.rag, row.rag), 0) + 1
-    newly_overdue = [r for r in current if r.overdue and not (before.get(r.ref) and before[r.ref].overdue)]
-    started = [r for r in current if r.stage == Stage.in_progress and before.get(r.ref) and before[r.ref].stage == Stage.not_started]
+    newly_overdue = [
+        r for r in current if r.overdue and not (before.get(r.ref) and before[r.ref].overdue)
+    ]
+    started = [
+        r
+        for r in current
+        if r.stage == Stage.in_progress
+        and before.get(r.ref)
+        and before[r.ref].stage == Stage.not_started
+    ]
     order = {rule.key: i for i, rule in enumerate(ratings(scheme))}
     sentences = []
     if completed:
-        sentences.append(f"{len(completed)} more action{'s' if len(completed) != 1 else ''} complete")
+        sentences.append(
+            f"{len(completed)} more action{'s' if len(completed) != 1 else ''} complete"
+        )
     if started:
         sentences.append(f"{len(started)} action{'s' if len(started) != 1 else ''} started")
-    for (old, new), n in sorted(moves.items(), key=lambda item: (order.get(item[0][0], 9), order.get(item[0][1], 9))):
+    for (old, new), n in sorted(
+        moves.items(), key=lambda item: (order.get(item[0][0], 9), order.get(item[0][1], 9))
+    ):
         sentences.append(f"{n} moved from {RAG_LABELS[old]} to {RAG_LABELS[new]}")
     if newly_overdue:
         sentences.append(f"{len(newly_overdue)} newly overdue")
@@ -125,8 +143,13 @@ def describe_changes(previous: list[StatusRow], current: list[StatusRow], scheme
 def _status_rows(session: Session, plan: Plan, as_at: date) -> tuple[list[StatusRow], Counts]:
     statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
     rows = [
-        StatusRow(ref=s.action.ref, title=s.action.title, stage=s.stage.value, rag=s.rag,
-                  overdue=s.is_overdue(as_at))
+        StatusRow(
+            ref=s.action.ref,
+            title=s.action.title,
+            stage=s.stage.value,
+            rag=s.rag,
+            overdue=s.is_overdue(as_at),
+        )
         for s in statuses
     ]
     return rows, Counts(**count(statuses, as_at=as_at, scheme=plan.rag_scheme))
@@ -147,7 +170,11 @@ def build_highlight(
     window_since, window_next = _window(session, meeting, as_at)
     since = since or window_since
     next_report = next_report or window_next
-    board = session.get(Board, meeting.board_id if meeting else plan.board_id) if (meeting or plan.board_id) else None
+    board = (
+        session.get(Board, meeting.board_id if meeting else plan.board_id)
+        if (meeting or plan.board_id)
+        else None
+    )
 
     rows, totals = _status_rows(session, plan, as_at)
     previous_rows, previous_totals = _status_rows(session, plan, since)
@@ -156,14 +183,20 @@ def build_highlight(
     recent = session.exec(
         select(StatusUpdate)
         .join(Action, Action.id == StatusUpdate.action_id)
-        .where(Action.plan_id == plan.id, StatusUpdate.review_state == "approved",
-               StatusUpdate.effective_on > since, StatusUpdate.effective_on <= as_at)
+        .where(
+            Action.plan_id == plan.id,
+            StatusUpdate.review_state == "approved",
+            StatusUpdate.effective_on > since,
+            StatusUpdate.effective_on <= as_at,
+        )
         .order_by(StatusUpdate.effective_on, StatusUpdate.id)
     ).all()
     activity = []
     for update in recent:
         action = actions[update.action_id]
-        text = f"{action.ref} {action.title}" + (f": {update.commentary}" if update.commentary else "")
+        text = f"{action.ref} {action.title}" + (
+            f": {update.commentary}" if update.commentary else ""
+        )
         activity.append(f"Completed: {text}" if update.stage == Stage.complete else text)
 
     due_next = sorted(
@@ -177,7 +210,9 @@ def build_highlight(
         if current_stage.get(a.ref) not in (Stage.complete, Stage.withdrawn, Stage.carried_forward)
     ]
     milestones = session.exec(
-        select(Milestone).where(Milestone.plan_id == plan.id).order_by(Milestone.due_date, Milestone.id)
+        select(Milestone)
+        .where(Milestone.plan_id == plan.id)
+        .order_by(Milestone.due_date, Milestone.id)
     ).all()
     month_start = as_at.replace(day=1)
     planned += [
@@ -213,16 +248,24 @@ def build_highlight(
         strategic_outcomes=list(outcomes),
         headline=headline(totals, as_at),
         rag_scheme_name=SCHEME_NAMES[plan.rag_scheme],
-        rag_rules=[RatingRule(key=r.key, label=r.label, letter=r.letter, meaning=r.meaning)
-                   for r in ratings(plan.rag_scheme)],
+        rag_rules=[
+            RatingRule(key=r.key, label=r.label, letter=r.letter, meaning=r.meaning)
+            for r in ratings(plan.rag_scheme)
+        ],
         totals=totals,
         previous_totals=previous_totals,
         changes=describe_changes(previous_rows, rows, plan.rag_scheme),
         sections=[
-            TextSection(key="activity", heading="Activity since last report",
-                        items=activity or ["No updates were recorded in this period."]),
-            TextSection(key="planned", heading="Planned activity before next report",
-                        items=planned or ["Nothing is due before the next report."]),
+            TextSection(
+                key="activity",
+                heading="Activity since last report",
+                items=activity or ["No updates were recorded in this period."],
+            ),
+            TextSection(
+                key="planned",
+                heading="Planned activity before next report",
+                items=planned or ["Nothing is due before the next report."],
+            ),
         ],
         milestones_ahead=ahead,
         indicators=build_indicator_sections(session, plan, as_at),

@@ -15,17 +15,30 @@ from app.reports.highlight import HighlightReport
 from app.web.templating import templates
 
 
-def render_highlight_html(report: HighlightReport, *, for_pdf: bool = False, request=None,
-                          banner: str | None = None, controls=None) -> str:
+def render_highlight_html(
+    report: HighlightReport,
+    *,
+    for_pdf: bool = False,
+    request=None,
+    banner: str | None = None,
+    controls=None,
+) -> str:
     return templates.env.get_template("reports/highlight.html").render(
-        report=report, for_pdf=for_pdf, request=request, banner=banner, controls=controls,
-        orientation="portrait", chart_table_open=for_pdf,
+        report=report,
+        for_pdf=for_pdf,
+        request=request,
+        banner=banner,
+        controls=controls,
+        orientation="portrait",
+        chart_table_open=for_pdf,
         layout="reports/pdf_base.html" if for_pdf else "base.html",
     )
 
 
 def render_highlight_pdf(report: HighlightReport) -> bytes:
-    html = HTML(string=render_highlight_html(report, for_pdf=True), base_url=str(PROJECT_ROOT) + "/")
+    html = HTML(
+        string=render_highlight_html(report, for_pdf=True), base_url=str(PROJECT_ROOT) + "/"
+    )
     return html.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
@@ -37,9 +50,13 @@ def render_highlight_docx(report: HighlightReport) -> bytes:
     document.core_properties.author = "plantrack"
     document.core_properties.created = report.produced_at.replace(tzinfo=None)
     document.add_heading(report.title, level=0)
-    meeting = f": {report.meeting_title}, {uk_date(report.meeting_date)}" if report.meeting_date else ""
-    document.add_paragraph(f"{report.board}{meeting}. As at {report.as_at_text}; activity since "
-                           f"{uk_date(report.since)}; planned activity to {uk_date(report.next_report)}.")
+    meeting = (
+        f": {report.meeting_title}, {uk_date(report.meeting_date)}" if report.meeting_date else ""
+    )
+    document.add_paragraph(
+        f"{report.board}{meeting}. As at {report.as_at_text}; activity since "
+        f"{uk_date(report.since)}; planned activity to {uk_date(report.next_report)}."
+    )
     document.add_heading("Strategic outcomes", level=1)
     for outcome in report.strategic_outcomes:
         document.add_paragraph(outcome, style="List Bullet")
@@ -87,7 +104,10 @@ def _json(report: HighlightReport) -> bytes:
 HIGHLIGHT_FORMATS: dict[str, Format] = {
     "html": Format("text/html; charset=utf-8", _html, True),
     "pdf": Format("application/pdf", render_highlight_pdf, False),
-    "docx": Format("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   render_highlight_docx, False),
+    "docx": Format(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        render_highlight_docx,
+        False,
+    ),
     "json": Format("application/json", _json, True),
 }

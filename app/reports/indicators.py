@@ -128,11 +128,13 @@ def section_for(
         lag_note=indicator.lag_note,
         baseline=(
             IndicatorMeasure(value=indicator.baseline_value, label=indicator.baseline_label)
-            if indicator.baseline_value is not None else None
+            if indicator.baseline_value is not None
+            else None
         ),
         target=(
             IndicatorMeasure(value=indicator.target_value, label=indicator.target_label)
-            if indicator.target_value is not None else None
+            if indicator.target_value is not None
+            else None
         ),
         is_illustrative=indicator.is_illustrative,
         values=[(value.period_label, value.period_end, value.value) for value in values],

@@ -10,8 +10,15 @@ DOWNLOADS = [
 ]
 
 
-def render_html(report: AppendixReport, *, for_pdf: bool = False, request=None,
-                banner: str | None = None, published_links=None, publish_form=None) -> str:
+def render_html(
+    report: AppendixReport,
+    *,
+    for_pdf: bool = False,
+    request=None,
+    banner: str | None = None,
+    published_links=None,
+    publish_form=None,
+) -> str:
     """The report as HTML: the page, or (for_pdf) the standalone document WeasyPrint prints."""
     template = templates.env.get_template("reports/appendix.html")
     return template.render(

@@ -33,8 +33,14 @@ def safe_next(next_path: str | None) -> str:
     return "/"
 
 
-def _sign_in_page(request: Request, *, next_path: str, email: str = "", error: str | None = None,
-                  status_code: int = 200):
+def _sign_in_page(
+    request: Request,
+    *,
+    next_path: str,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+):
     nonce = request.cookies.get(PRESESSION_COOKIE)
     new_nonce = None
     if not nonce:
@@ -50,8 +56,12 @@ def _sign_in_page(request: Request, *, next_path: str, email: str = "", error: s
     )
     if new_nonce:
         response.set_cookie(
-            PRESESSION_COOKIE, new_nonce, httponly=True, samesite="lax",
-            secure=get_settings().secure_cookies, max_age=3600,
+            PRESESSION_COOKIE,
+            new_nonce,
+            httponly=True,
+            samesite="lax",
+            secure=get_settings().secure_cookies,
+            max_age=3600,
         )
     return response
 
@@ -73,23 +83,40 @@ def create_sign_in(
 ):
     next_path = safe_next(next)
     if not email.strip() or not password:
-        return _sign_in_page(request, next_path=next_path, email=email, status_code=400,
-                             error="Enter your e-mail address and password.")
+        return _sign_in_page(
+            request,
+            next_path=next_path,
+            email=email,
+            status_code=400,
+            error="Enter your e-mail address and password.",
+        )
     try:
-        user = authenticate(session, email=email, password=password,
-                            client_address=client_address(request))
+        user = authenticate(
+            session, email=email, password=password, client_address=client_address(request)
+        )
     except SignInError as error:
         session.commit()  # the failed attempt counts towards the limit
-        return _sign_in_page(request, next_path=next_path, email=email, error=str(error),
-                             status_code=400)
+        return _sign_in_page(
+            request, next_path=next_path, email=email, error=str(error), status_code=400
+        )
     token = start_session(session, user=user, client_address=client_address(request))
-    record_event(session, user=user, verb="sign_in", entity_type="user", entity_id=user.id,
-                 summary=f"{user.email} signed in")
+    record_event(
+        session,
+        user=user,
+        verb="sign_in",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"{user.email} signed in",
+    )
     session.commit()
     response = RedirectResponse(next_path, status_code=303)
     settings = get_settings()
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
         max_age=settings.session_max_hours * 3600,
     )
     response.delete_cookie(PRESESSION_COOKIE)
@@ -134,8 +161,14 @@ def update_password(
         return templates.TemplateResponse(
             request, "auth/password.html", {"errors": errors}, status_code=400
         )
-    record_event(session, user=user, verb="change_password", entity_type="user",
-                 entity_id=user.id, summary=f"{user.email} changed their password")
+    record_event(
+        session,
+        user=user,
+        verb="change_password",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"{user.email} changed their password",
+    )
     session.commit()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

@@ -83,8 +83,9 @@ def _parse_date(value: str) -> date | None:
 
 @router.get("/data")
 def read_data(request: Request, session: SessionDep, user: AdminUser):
-    return templates.TemplateResponse(request, "data/index.html",
-                                      {"plans": list_plans(session=session)})
+    return templates.TemplateResponse(
+        request, "data/index.html", {"plans": list_plans(session=session)}
+    )
 
 
 # --- Refresh ------------------------------------------------------------------------------------
@@ -149,7 +150,8 @@ def _first_refresh_form(session: Session, plan: Plan, old_themes: list[Theme]) -
     }
     lines = [
         f"{theme.title} {GROUP_SEPARATOR} {groups[theme.delivery_group_id]}"
-        if theme.delivery_group_id in groups else theme.title
+        if theme.delivery_group_id in groups
+        else theme.title
         for theme in old_themes
     ]
     return RefreshForm(
@@ -186,9 +188,11 @@ def _refresh_arguments(
     """plan_refresh's arguments from the form, and the problems only the form can have."""
     errors: dict[str, str] = {}
     dates: dict[str, date] = {}
-    for name, label in (("period_start", "start of the new period"),
-                        ("period_end", "end of the new period"),
-                        ("refresh_date", "date the refresh takes effect")):
+    for name, label in (
+        ("period_start", "start of the new period"),
+        ("period_end", "end of the new period"),
+        ("refresh_date", "date the refresh takes effect"),
+    ):
         value = getattr(form, name)
         if not value:
             if name != "refresh_date":
@@ -206,7 +210,7 @@ def _refresh_arguments(
         if choice == RETIRE:
             mapping[theme.title] = None
         elif choice.startswith(MAP_TO):
-            mapping[theme.title] = choice[len(MAP_TO):]
+            mapping[theme.title] = choice[len(MAP_TO) :]
         elif choice:
             errors["mapping"] = f"Choose a new theme for '{theme.title}', or retire it"
 
@@ -243,18 +247,32 @@ def _refresh_arguments(
     return arguments, errors
 
 
-def _refresh_form_page(request: Request, plan: Plan, old_themes: list[Theme], form: RefreshForm,
-                       errors: dict[str, str] | None = None, status_code: int = 200):
+def _refresh_form_page(
+    request: Request,
+    plan: Plan,
+    old_themes: list[Theme],
+    form: RefreshForm,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+):
     return templates.TemplateResponse(
-        request, "data/refresh_form.html",
-        {"plan": plan, "old_themes": old_themes, "form": form, "errors": errors or {},
-         "retire": RETIRE, "map_to": MAP_TO},
+        request,
+        "data/refresh_form.html",
+        {
+            "plan": plan,
+            "old_themes": old_themes,
+            "form": form,
+            "errors": errors or {},
+            "retire": RETIRE,
+            "map_to": MAP_TO,
+        },
         status_code=status_code,
     )
 
 
-def _checked_refresh(request: Request, session: Session, plan: Plan, user: User,
-                     form_data: FormData):
+def _checked_refresh(
+    request: Request, session: Session, plan: Plan, user: User, form_data: FormData
+):
     """(preview, form, old themes, None) for a refresh that can be made; else the last is the
     form page saying why (status 400)."""
     old_themes = _old_themes(session, plan)
@@ -266,8 +284,11 @@ def _checked_refresh(request: Request, session: Session, plan: Plan, user: User,
         except RefreshError as error:
             message = str(error)
             errors = {_refresh_error_field(message): _sentence(message)}
-    return None, form, old_themes, _refresh_form_page(
-        request, plan, old_themes, form, errors, status_code=400
+    return (
+        None,
+        form,
+        old_themes,
+        _refresh_form_page(request, plan, old_themes, form, errors, status_code=400),
     )
 
 
@@ -275,33 +296,44 @@ def _checked_refresh(request: Request, session: Session, plan: Plan, user: User,
 def read_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser):
     plan = plan_or_404(session, slug)
     old_themes = _old_themes(session, plan)
-    return _refresh_form_page(request, plan, old_themes,
-                              _first_refresh_form(session, plan, old_themes))
+    return _refresh_form_page(
+        request, plan, old_themes, _first_refresh_form(session, plan, old_themes)
+    )
 
 
 @router.post("/plans/{slug}/refresh/preview")
-def preview_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser,
-                    form_data: FormDep):
+def preview_refresh(
+    request: Request, slug: str, session: SessionDep, user: AdminUser, form_data: FormDep
+):
     plan = plan_or_404(session, slug)
     if _text(form_data, "step") in ("themes", "edit"):
         # Back to the form: with the theme choices drawn from the themes as now typed.
         old_themes = _old_themes(session, plan)
-        return _refresh_form_page(request, plan, old_themes,
-                                  RefreshForm.from_form(form_data, old_themes))
+        return _refresh_form_page(
+            request, plan, old_themes, RefreshForm.from_form(form_data, old_themes)
+        )
     preview, form, old_themes, problem_page = _checked_refresh(
         request, session, plan, user, form_data
     )
     if problem_page is not None:
         return problem_page
-    return templates.TemplateResponse(request, "data/refresh_preview.html", {
-        "plan": plan, "preview": preview, "form": form, "old_themes": old_themes,
-        "retired": [old for old, new in preview.theme_mapping.items() if new is None],
-    })
+    return templates.TemplateResponse(
+        request,
+        "data/refresh_preview.html",
+        {
+            "plan": plan,
+            "preview": preview,
+            "form": form,
+            "old_themes": old_themes,
+            "retired": [old for old, new in preview.theme_mapping.items() if new is None],
+        },
+    )
 
 
 @router.post("/plans/{slug}/refresh")
-def create_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser,
-                   form_data: FormDep):
+def create_refresh(
+    request: Request, slug: str, session: SessionDep, user: AdminUser, form_data: FormDep
+):
     plan = plan_or_404(session, slug)
     preview, form, old_themes, problem_page = _checked_refresh(
         request, session, plan, user, form_data
@@ -316,11 +348,15 @@ def create_refresh(request: Request, slug: str, session: SessionDep, user: Admin
     except (RefreshError, IntegrityError) as error:
         session.rollback()
         message = (
-            str(error) if isinstance(error, RefreshError)
+            str(error)
+            if isinstance(error, RefreshError)
             else "someone else changed these plans at the same moment"
         )
         return _refresh_form_page(
-            request, plan, old_themes, form,
+            request,
+            plan,
+            old_themes,
+            form,
             {"new_slug": f"Nothing was written: {message}. Preview the refresh again."},
             status_code=400,
         )
@@ -344,7 +380,7 @@ class Upload:
 
     def chunks(self) -> list[str]:
         text = base64.urlsafe_b64encode(self.data).decode("ascii")
-        return [text[i:i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)]
+        return [text[i : i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)]
 
 
 def _megabytes(size: int) -> str:
@@ -412,30 +448,54 @@ def _checksum(preview: ImportPreview) -> str:
     return hashlib.sha256("\n".join(preview.describe()).encode("utf-8")).hexdigest()
 
 
-def _import_form_page(request: Request, plan: Plan, error: str | None = None,
-                      status_code: int = 200):
+def _import_form_page(
+    request: Request, plan: Plan, error: str | None = None, status_code: int = 200
+):
     return templates.TemplateResponse(
-        request, "data/import_form.html",
-        {"plan": plan, "error": error, "fields": FIELDS, "max_rows": MAX_ROWS,
-         "max_megabytes": MAX_BYTES // (1024 * 1024)},
+        request,
+        "data/import_form.html",
+        {
+            "plan": plan,
+            "error": error,
+            "fields": FIELDS,
+            "max_rows": MAX_ROWS,
+            "max_megabytes": MAX_BYTES // (1024 * 1024),
+        },
         status_code=status_code,
     )
 
 
-def _import_preview_page(request: Request, plan: Plan, upload: Upload, mapping: dict[str, int],
-                         effective_on: date, preview: ImportPreview | None,
-                         problems: list[str], notice: str | None = None):
+def _import_preview_page(
+    request: Request,
+    plan: Plan,
+    upload: Upload,
+    mapping: dict[str, int],
+    effective_on: date,
+    preview: ImportPreview | None,
+    problems: list[str],
+    notice: str | None = None,
+):
     errors = problems + [str(error) for error in (preview.errors if preview else [])]
     first = upload.table.rows[0].values if upload.table.rows else ()
     return templates.TemplateResponse(
-        request, "data/import_preview.html",
-        {"plan": plan, "upload": upload, "table": upload.table, "mapping": mapping,
-         "columns": {index: name for name, index in mapping.items()}, "fields": FIELDS,
-         "missing": [label for name, label in FIELDS.items() if name not in mapping],
-         "examples": {index: text_of(value)[:80] for index, value in enumerate(first)},
-         "effective_on": effective_on, "preview": preview, "errors": errors,
-         "shown_errors": errors[:MAX_SHOWN_ERRORS], "notice": notice,
-         "checksum": _checksum(preview) if preview and not errors else ""},
+        request,
+        "data/import_preview.html",
+        {
+            "plan": plan,
+            "upload": upload,
+            "table": upload.table,
+            "mapping": mapping,
+            "columns": {index: name for name, index in mapping.items()},
+            "fields": FIELDS,
+            "missing": [label for name, label in FIELDS.items() if name not in mapping],
+            "examples": {index: text_of(value)[:80] for index, value in enumerate(first)},
+            "effective_on": effective_on,
+            "preview": preview,
+            "errors": errors,
+            "shown_errors": errors[:MAX_SHOWN_ERRORS],
+            "notice": notice,
+            "checksum": _checksum(preview) if preview and not errors else "",
+        },
         status_code=400 if errors or notice else 200,
     )
 
@@ -458,32 +518,46 @@ def read_import(request: Request, slug: str, session: SessionDep, user: AdminUse
     return _import_form_page(request, plan_or_404(session, slug))
 
 
-def _checked_import(request: Request, session: Session, plan: Plan, user: User,
-                    form: FormData):
+def _checked_import(request: Request, session: Session, plan: Plan, user: User, form: FormData):
     """(upload, mapping, date, preview, None) if the file can be imported as chosen; else the
     last is the page saying why (status 400)."""
     try:
         upload = _read_upload(form)
     except ImportFileError as error:
-        return None, None, None, None, _import_form_page(
-            request, plan, _sentence(str(error)), status_code=400
+        return (
+            None,
+            None,
+            None,
+            None,
+            _import_form_page(request, plan, _sentence(str(error)), status_code=400),
         )
     mapping, problems = _mapping_from_form(form, upload.table)
     effective_on = _effective_on(form)
     preview = None
     if not problems:
-        preview = plan_import(session, plan=plan, table=upload.table, mapping=mapping,
-                              effective_on=effective_on, user=user)
+        preview = plan_import(
+            session,
+            plan=plan,
+            table=upload.table,
+            mapping=mapping,
+            effective_on=effective_on,
+            user=user,
+        )
     if problems or preview.errors:
-        return None, None, None, None, _import_preview_page(
-            request, plan, upload, mapping, effective_on, preview, problems
+        return (
+            None,
+            None,
+            None,
+            None,
+            _import_preview_page(request, plan, upload, mapping, effective_on, preview, problems),
         )
     return upload, mapping, effective_on, preview, None
 
 
 @router.post("/plans/{slug}/import/preview")
-def preview_import(request: Request, slug: str, session: SessionDep, user: AdminUser,
-                   form: FormDep):
+def preview_import(
+    request: Request, slug: str, session: SessionDep, user: AdminUser, form: FormDep
+):
     plan = plan_or_404(session, slug)
     upload, mapping, effective_on, preview, problem_page = _checked_import(
         request, session, plan, user, form
@@ -494,8 +568,7 @@ def preview_import(request: Request, slug: str, session: SessionDep, user: Admin
 
 
 @router.post("/plans/{slug}/import")
-def create_import(request: Request, slug: str, session: SessionDep, user: AdminUser,
-                  form: FormDep):
+def create_import(request: Request, slug: str, session: SessionDep, user: AdminUser, form: FormDep):
     plan = plan_or_404(session, slug)
     upload, mapping, effective_on, preview, problem_page = _checked_import(
         request, session, plan, user, form
@@ -504,10 +577,16 @@ def create_import(request: Request, slug: str, session: SessionDep, user: AdminU
         return problem_page
     if _text(form, "checksum") != _checksum(preview):
         return _import_preview_page(
-            request, plan, upload, mapping, effective_on, preview, [],
+            request,
+            plan,
+            upload,
+            mapping,
+            effective_on,
+            preview,
+            [],
             notice="What the import would do is not what was checked: the columns chosen or "
-                   "the plan have changed since. Nothing has been imported: check the dry run "
-                   "below, then import.",
+            "the plan have changed since. Nothing has been imported: check the dry run "
+            "below, then import.",
         )
     if preview.changes_nothing:
         return RedirectResponse(f"/plans/{plan.slug}?imported=0&updated=0", status_code=303)
@@ -517,9 +596,12 @@ def create_import(request: Request, slug: str, session: SessionDep, user: AdminU
     except (ImportRefused, IntegrityError) as error:
         session.rollback()
         problems = (
-            [str(e) for e in error.errors] if isinstance(error, ImportRefused)
-            else ["Someone else changed this plan at the same moment: nothing was imported. "
-                  "Check the file again."]
+            [str(e) for e in error.errors]
+            if isinstance(error, ImportRefused)
+            else [
+                "Someone else changed this plan at the same moment: nothing was imported. "
+                "Check the file again."
+            ]
         )
         return _import_preview_page(request, plan, upload, mapping, effective_on, None, problems)
     return RedirectResponse(
@@ -551,17 +633,27 @@ def create_export(session: SessionDep, user: AdminUser):
     data = _export_snapshot(session)
     rows = sum(len(table_rows) for table_rows in data["tables"].values())
     record_event(
-        session, user=user, verb="export", entity_type="database", entity_id=None,
-        summary=(f"Exported the whole database as JSON: {rows:,} rows of {len(data['tables'])} "
-                 "tables, without password hashes"),
+        session,
+        user=user,
+        verb="export",
+        entity_type="database",
+        entity_id=None,
+        summary=(
+            f"Exported the whole database as JSON: {rows:,} rows of {len(data['tables'])} "
+            "tables, without password hashes"
+        ),
     )
     session.commit()
     content = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
-    return Response(content, media_type="application/json", headers={
-        "Content-Disposition": f'attachment; filename="plantrack-export-{stamp}.json"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        content,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="plantrack-export-{stamp}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- Lineage, for the plan page -----------------------------------------------------------------
@@ -601,8 +693,9 @@ def plan_lineage(plan: Plan) -> Lineage:
         select(successor.slug, successor.title, func.count(original.id))
         .select_from(successor)
         .outerjoin(copy, copy.plan_id == successor.id)
-        .outerjoin(original, and_(original.id == copy.carried_forward_from_id,
-                                  original.plan_id == plan.id))
+        .outerjoin(
+            original, and_(original.id == copy.carried_forward_from_id, original.plan_id == plan.id)
+        )
         .where(successor.predecessor_id == plan.id)
         .group_by(successor.id, successor.slug, successor.title, successor.period_start)
         .order_by(successor.period_start, successor.id)

@@ -28,7 +28,9 @@ def _wants_json(request: Request) -> bool:
 def _describe(error: RequestValidationError) -> list[str]:
     messages = []
     for issue in error.errors():
-        where = ".".join(str(part) for part in issue["loc"] if part not in ("query", "path", "body"))
+        where = ".".join(
+            str(part) for part in issue["loc"] if part not in ("query", "path", "body")
+        )
         value = issue.get("input")
         if issue["type"].startswith("date"):
             messages.append(f"{where}: '{value}' is not a date in the form YYYY-MM-DD")

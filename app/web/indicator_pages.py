@@ -63,16 +63,25 @@ def _versions_or_404(session: Session, key: str) -> list[Indicator]:
 
 
 @router.get("/indicators")
-def read_indicators(request: Request, session: SessionDep, user: CurrentUser,
-                    uploaded: int | None = None):
+def read_indicators(
+    request: Request, session: SessionDep, user: CurrentUser, uploaded: int | None = None
+):
     indicators = list_latest_indicators(session)
     series = read_values_by_key(session, [indicator.key for indicator in indicators])
-    rows = [(indicator, series[indicator.key][-1] if series[indicator.key] else None)
-            for indicator in indicators]
-    return templates.TemplateResponse(request, "indicators/list.html", {
-        "rows": rows, "plans": read_plans_by_indicator(session), "uploaded": uploaded,
-        "format_value": format_value,
-    })
+    rows = [
+        (indicator, series[indicator.key][-1] if series[indicator.key] else None)
+        for indicator in indicators
+    ]
+    return templates.TemplateResponse(
+        request,
+        "indicators/list.html",
+        {
+            "rows": rows,
+            "plans": read_plans_by_indicator(session),
+            "uploaded": uploaded,
+            "format_value": format_value,
+        },
+    )
 
 
 # --- Uploading values from CSV ----------------------------------------------------------------
@@ -81,9 +90,15 @@ def read_indicators(request: Request, session: SessionDep, user: CurrentUser,
 
 def _upload_page(request: Request, errors: list[str], status_code: int = 200, filename: str = ""):
     return templates.TemplateResponse(
-        request, "indicators/upload.html",
-        {"errors": errors, "columns": COLUMNS, "max_rows": MAX_ROWS,
-         "max_kilobytes": MAX_BYTES // 1024, "filename": filename},
+        request,
+        "indicators/upload.html",
+        {
+            "errors": errors,
+            "columns": COLUMNS,
+            "max_rows": MAX_ROWS,
+            "max_kilobytes": MAX_BYTES // 1024,
+            "filename": filename,
+        },
         status_code=status_code,
     )
 
@@ -95,13 +110,20 @@ def read_upload(request: Request, user: AdminUser):
 
 @router.get("/indicators/upload/template.csv")
 def read_upload_template(user: AdminUser):
-    return Response(CSV_TEMPLATE, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": 'attachment; filename="indicator-values.csv"'})
+    return Response(
+        CSV_TEMPLATE,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="indicator-values.csv"'},
+    )
 
 
 @router.post("/indicators/upload")
-def create_upload(request: Request, session: SessionDep, user: AdminUser,
-                  file: Annotated[UploadFile | None, File()] = None):
+def create_upload(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    file: Annotated[UploadFile | None, File()] = None,
+):
     if file is None or not file.filename:
         return _upload_page(request, ["Choose a CSV file to upload"], status_code=400)
     data = file.file.read(MAX_BYTES + 1)
@@ -113,19 +135,32 @@ def create_upload(request: Request, session: SessionDep, user: AdminUser,
         session.commit()
     except IntegrityError:
         session.rollback()
-        return _upload_page(request, [
-            "Someone else recorded values for some of these periods while the file was being "
-            "checked; nothing from this file was saved. Upload it again to see which rows."
-        ], status_code=409, filename=file.filename)
+        return _upload_page(
+            request,
+            [
+                "Someone else recorded values for some of these periods while the file was being "
+                "checked; nothing from this file was saved. Upload it again to see which rows."
+            ],
+            status_code=409,
+            filename=file.filename,
+        )
     return RedirectResponse(f"/indicators?uploaded={len(rows)}", status_code=303)
 
 
 # --- One indicator -------------------------------------------------------------------------------
 
 
-def _indicator_page(request: Request, session: Session, key: str, *, user: User,
-                    form: dict | None = None, errors: dict | None = None,
-                    status_code: int = 200, notice: str = ""):
+def _indicator_page(
+    request: Request,
+    session: Session,
+    key: str,
+    *,
+    user: User,
+    form: dict | None = None,
+    errors: dict | None = None,
+    status_code: int = 200,
+    notice: str = "",
+):
     versions = _versions_or_404(session, key)
     current = versions[-1]
     version_numbers = {version.id: version.version for version in versions}
@@ -143,43 +178,67 @@ def _indicator_page(request: Request, session: Session, key: str, *, user: User,
         "errors": errors or {},
         "notice": notice,
     }
-    return templates.TemplateResponse(request, "indicators/indicator.html", context,
-                                      status_code=status_code)
+    return templates.TemplateResponse(
+        request, "indicators/indicator.html", context, status_code=status_code
+    )
 
 
 NOTICES = {
     "added": "The value has been recorded.",
     "revised": "The definition has been revised: the new version is shown below, and the old "
-               "one is kept in the history.",
+    "one is kept in the history.",
 }
 
 
 @router.get("/indicators/{key}")
-def read_indicator(request: Request, key: str, session: SessionDep, user: CurrentUser,
-                   done: str | None = None):
+def read_indicator(
+    request: Request, key: str, session: SessionDep, user: CurrentUser, done: str | None = None
+):
     return _indicator_page(request, session, key, user=user, notice=NOTICES.get(done or "", ""))
 
 
 @router.post("/indicators/{key}/values")
-def create_value(request: Request, key: str, session: SessionDep, user: AdminUser,
-                 period_label: str = Form(""), period_end: str = Form(""),
-                 value: str = Form(""), note: str = Form("")):
+def create_value(
+    request: Request,
+    key: str,
+    session: SessionDep,
+    user: AdminUser,
+    period_label: str = Form(""),
+    period_end: str = Form(""),
+    value: str = Form(""),
+    note: str = Form(""),
+):
     _versions_or_404(session, key)
     form = {"period_label": period_label, "period_end": period_end, "value": value, "note": note}
     try:
-        add_value(session, key=key, period_label=period_label, period_end=period_end,
-                  value=value, note=note, user=user)
+        add_value(
+            session,
+            key=key,
+            period_label=period_label,
+            period_end=period_end,
+            value=value,
+            note=note,
+            user=user,
+        )
         session.commit()
     except IndicatorError as error:
         session.rollback()
-        return _indicator_page(request, session, key, user=user, form=form,
-                               errors=error.errors, status_code=400)
+        return _indicator_page(
+            request, session, key, user=user, form=form, errors=error.errors, status_code=400
+        )
     except IntegrityError:
         session.rollback()
         return _indicator_page(
-            request, session, key, user=user, form=form, status_code=409,
-            errors={"period_end": "Someone else recorded a value for this period just now: "
-                                  "check the table below"},
+            request,
+            session,
+            key,
+            user=user,
+            form=form,
+            status_code=409,
+            errors={
+                "period_end": "Someone else recorded a value for this period just now: "
+                "check the table below"
+            },
         )
     return RedirectResponse(f"/indicators/{key}?done=added", status_code=303)
 
@@ -188,8 +247,9 @@ def create_value(request: Request, key: str, session: SessionDep, user: AdminUse
 
 
 def _definition_form(indicator: Indicator) -> dict:
-    form = {name: "" if value is None else value
-            for name, value in definition_of(indicator).items()}
+    form = {
+        name: "" if value is None else value for name, value in definition_of(indicator).items()
+    }
     form["baseline_value"] = _number_text(indicator.baseline_value)
     form["target_value"] = _number_text(indicator.target_value)
     return form | {"valid_from": date.today().isoformat(), "reason": ""}
@@ -201,15 +261,29 @@ def _number_text(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _revise_page(request: Request, indicator: Indicator, form: dict, errors: dict | None = None,
-                 status_code: int = 200):
+def _revise_page(
+    request: Request,
+    indicator: Indicator,
+    form: dict,
+    errors: dict | None = None,
+    status_code: int = 200,
+):
     units = dict(UNIT_LABELS)
     if indicator.unit not in units:
         units[indicator.unit] = indicator.unit
-    return templates.TemplateResponse(request, "indicators/revise.html", {
-        "indicator": indicator, "form": form, "errors": errors or {}, "units": units,
-        "better_labels": BETTER_LABELS, "field_labels": DEFINITION_FIELDS,
-    }, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "indicators/revise.html",
+        {
+            "indicator": indicator,
+            "form": form,
+            "errors": errors or {},
+            "units": units,
+            "better_labels": BETTER_LABELS,
+            "field_labels": DEFINITION_FIELDS,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/indicators/{key}/revise")
@@ -220,20 +294,39 @@ def read_revise(request: Request, key: str, session: SessionDep, user: AdminUser
 
 @router.post("/indicators/{key}/revise")
 def create_revision(
-    request: Request, key: str, session: SessionDep, user: AdminUser,
-    title: str = Form(""), unit: str = Form(""), better: str = Form(""),
-    data_source: str = Form(""), lag_note: str = Form(""), geography: str = Form(""),
-    baseline_value: str = Form(""), baseline_label: str = Form(""),
-    target_value: str = Form(""), target_label: str = Form(""),
-    is_illustrative: str = Form(""), valid_from: str = Form(""), reason: str = Form(""),
+    request: Request,
+    key: str,
+    session: SessionDep,
+    user: AdminUser,
+    title: str = Form(""),
+    unit: str = Form(""),
+    better: str = Form(""),
+    data_source: str = Form(""),
+    lag_note: str = Form(""),
+    geography: str = Form(""),
+    baseline_value: str = Form(""),
+    baseline_label: str = Form(""),
+    target_value: str = Form(""),
+    target_label: str = Form(""),
+    is_illustrative: str = Form(""),
+    valid_from: str = Form(""),
+    reason: str = Form(""),
 ):
     current = _versions_or_404(session, key)[-1]
     form = {
-        "title": title, "unit": unit, "better": better, "data_source": data_source,
-        "lag_note": lag_note, "geography": geography, "baseline_value": baseline_value,
-        "baseline_label": baseline_label, "target_value": target_value,
-        "target_label": target_label, "is_illustrative": is_illustrative in ("1", "on", "yes"),
-        "valid_from": valid_from, "reason": reason,
+        "title": title,
+        "unit": unit,
+        "better": better,
+        "data_source": data_source,
+        "lag_note": lag_note,
+        "geography": geography,
+        "baseline_value": baseline_value,
+        "baseline_label": baseline_label,
+        "target_value": target_value,
+        "target_label": target_label,
+        "is_illustrative": is_illustrative in ("1", "on", "yes"),
+        "valid_from": valid_from,
+        "reason": reason,
     }
     if unit and unit not in UNITS and unit != current.unit:
         return _revise_page(request, current, form, {"unit": "Choose a unit from the list"}, 400)
@@ -245,8 +338,7 @@ def create_revision(
             return _revise_page(request, current, form, {"valid_from": str(error)}, 400)
     changes = {name: form[name] for name in DEFINITION_FIELDS}
     try:
-        revised = revise_indicator(session, key, changes, user, valid_from=effective,
-                                   reason=reason)
+        revised = revise_indicator(session, key, changes, user, valid_from=effective, reason=reason)
         session.commit()
     except UnknownIndicator as error:
         raise HTTPException(404, str(error)) from None
@@ -255,7 +347,14 @@ def create_revision(
         return _revise_page(request, current, form, error.errors, 400)
     except IntegrityError:
         session.rollback()
-        return _revise_page(request, current, form, {
-            "definition": "Someone else revised this definition at the same time: reload the "
-                          "page to see their version before revising it again"}, 409)
+        return _revise_page(
+            request,
+            current,
+            form,
+            {
+                "definition": "Someone else revised this definition at the same time: reload the "
+                "page to see their version before revising it again"
+            },
+            409,
+        )
     return RedirectResponse(f"/indicators/{revised.key}?done=revised", status_code=303)

@@ -110,8 +110,11 @@ def read_plan(
     if rag and rag not in {r.key for r in ratings(plan.rag_scheme)}:
         raise HTTPException(400, f"'{rag}' is not a rating of this plan.")
     filters = Filters(
-        theme=_int_or_none(theme), owner=_int_or_none(owner),
-        organisation=_int_or_none(organisation), stage=stage or None, rag=rag or None,
+        theme=_int_or_none(theme),
+        owner=_int_or_none(owner),
+        organisation=_int_or_none(organisation),
+        stage=stage or None,
+        rag=rag or None,
         overdue=overdue in ("1", "yes", "true", "on"),
     )
     shown = {
@@ -156,8 +159,12 @@ def _appendix_for(session: Session, slug: str, as_at: date | None, since: date |
 
 @router.get("/plans/{slug}/reports/appendix")
 def read_appendix(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser,
-    as_at: date | None = None, since: date | None = None,
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    as_at: date | None = None,
+    since: date | None = None,
 ):
     report = _appendix_for(session, slug, as_at, since)
     publish_form = None
@@ -167,16 +174,25 @@ def read_appendix(
         from app.web.report_pages import _default_meeting, _meetings_for
 
         plan = plan_or_404(session, slug)
-        publish_form = Markup(templates.env.get_template("reports/_publish_appendix.html").render(
-            request=request, report=report, meetings=_meetings_for(session, plan),
-            default_meeting=_default_meeting(session, plan, report.as_at)))
+        publish_form = Markup(
+            templates.env.get_template("reports/_publish_appendix.html").render(
+                request=request,
+                report=report,
+                meetings=_meetings_for(session, plan),
+                default_meeting=_default_meeting(session, plan, report.as_at),
+            )
+        )
     return HTMLResponse(render_html(report, request=request, publish_form=publish_form))
 
 
 @router.get("/plans/{slug}/reports/appendix.{extension}")
 def read_appendix_file(
-    slug: str, extension: str, session: SessionDep, user: CurrentUser,
-    as_at: date | None = None, since: date | None = None,
+    slug: str,
+    extension: str,
+    session: SessionDep,
+    user: CurrentUser,
+    as_at: date | None = None,
+    since: date | None = None,
 ):
     if extension not in FORMATS or extension == "html":
         raise HTTPException(404, f"The appendix is not available as '{extension}'.")
@@ -193,7 +209,9 @@ def read_appendix_file(
 
 
 def action_or_404(session: Session, plan: Plan, ref: str) -> Action:
-    action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).first()
+    action = session.exec(
+        select(Action).where(Action.plan_id == plan.id, Action.ref == ref)
+    ).first()
     if action is None:
         raise HTTPException(404, f"{plan.short_title} has no action {ref}.")
     return action
@@ -218,8 +236,11 @@ def read_action_page(session: Session, *, plan: Plan, action: Action, user: User
         select(StatusUpdate, User)
         .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
         .where(StatusUpdate.action_id == action.id)
-        .order_by(StatusUpdate.effective_on.desc(), StatusUpdate.recorded_at.desc(),
-                  StatusUpdate.id.desc())
+        .order_by(
+            StatusUpdate.effective_on.desc(),
+            StatusUpdate.recorded_at.desc(),
+            StatusUpdate.id.desc(),
+        )
     )
     if user.role == Role.viewer:
         query = query.where(StatusUpdate.review_state == ReviewState.approved)
@@ -236,7 +257,8 @@ def read_action_page(session: Session, *, plan: Plan, action: Action, user: User
     successors = [
         (p, a)
         for a, p in session.exec(
-            select(Action, Plan).join(Plan, Plan.id == Action.plan_id)
+            select(Action, Plan)
+            .join(Plan, Plan.id == Action.plan_id)
             .where(Action.carried_forward_from_id == action.id)
         )
     ]
@@ -247,7 +269,8 @@ def read_action_page(session: Session, *, plan: Plan, action: Action, user: User
         theme=session.get(Theme, action.theme_id),
         lead=lead,
         lead_organisation=session.get(Organisation, action.lead_organisation_id)
-        if action.lead_organisation_id else None,
+        if action.lead_organisation_id
+        else None,
         partners=list(
             session.exec(
                 select(Organisation)
@@ -258,7 +281,9 @@ def read_action_page(session: Session, *, plan: Plan, action: Action, user: User
         ),
         milestones=list(
             session.exec(
-                select(Milestone).where(Milestone.action_id == action.id).order_by(Milestone.due_date)
+                select(Milestone)
+                .where(Milestone.action_id == action.id)
+                .order_by(Milestone.due_date)
             )
         ),
         history=list(session.exec(query)),
@@ -268,15 +293,21 @@ def read_action_page(session: Session, *, plan: Plan, action: Action, user: User
 
 
 def action_page_response(
-    request: Request, session: Session, *, plan: Plan, action: Action, user: User,
-    form: dict | None = None, errors: dict | None = None, conflict=None, status_code: int = 200,
+    request: Request,
+    session: Session,
+    *,
+    plan: Plan,
+    action: Action,
+    user: User,
+    form: dict | None = None,
+    errors: dict | None = None,
+    conflict=None,
+    status_code: int = 200,
     notice: str | None = None,
 ):
     page = read_action_page(session, plan=plan, action=action, user=user)
     may_update = can_update_action(session, user=user, action=action)
-    current = next(
-        (u for u, _ in page.history if u.review_state == ReviewState.approved), None
-    )
+    current = next((u for u, _ in page.history if u.review_state == ReviewState.approved), None)
     defaults = {
         "stage": current.stage if current else Stage.in_progress.value,
         "rag": current.rag if current and current.rag else "",
@@ -305,7 +336,11 @@ def action_page_response(
 
 @router.get("/plans/{slug}/actions/{ref}")
 def read_action(
-    request: Request, slug: str, ref: str, session: SessionDep, user: CurrentUser,
+    request: Request,
+    slug: str,
+    ref: str,
+    session: SessionDep,
+    user: CurrentUser,
     updated: str | None = None,
 ):
     plan = plan_or_404(session, slug)
@@ -315,5 +350,6 @@ def read_action(
         notice = "Your update has been sent to the office for approval."
     elif updated:
         notice = "Your update has been recorded."
-    return action_page_response(request, session, plan=plan, action=action, user=user,
-                                notice=notice)
+    return action_page_response(
+        request, session, plan=plan, action=action, user=user, notice=notice
+    )

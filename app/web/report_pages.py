@@ -47,8 +47,10 @@ def _default_meeting(session: Session, plan: Plan, as_at: date) -> Meeting | Non
     if plan.board_id is None:
         return None
     return session.exec(
-        select(Meeting).where(Meeting.board_id == plan.board_id, Meeting.held_on <= as_at)
-        .order_by(Meeting.held_on.desc()).limit(1)
+        select(Meeting)
+        .where(Meeting.board_id == plan.board_id, Meeting.held_on <= as_at)
+        .order_by(Meeting.held_on.desc())
+        .limit(1)
     ).first()
 
 
@@ -60,39 +62,63 @@ def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date
 
 
 def _meetings_for(session: Session, plan: Plan) -> list[tuple[Meeting, Board]]:
-    return list(session.exec(
-        select(Meeting, Board).join(Board, Board.id == Meeting.board_id)
-        .where(Meeting.held_on >= plan.period_start)
-        .order_by(Meeting.held_on)
-    ))
+    return list(
+        session.exec(
+            select(Meeting, Board)
+            .join(Board, Board.id == Meeting.board_id)
+            .where(Meeting.held_on >= plan.period_start)
+            .order_by(Meeting.held_on)
+        )
+    )
 
 
 @router.get("/plans/{slug}/reports/highlight")
-def read_highlight(request: Request, slug: str, session: SessionDep, user: CurrentUser,
-                   meeting: int | None = None, as_at: date | None = None):
+def read_highlight(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    meeting: int | None = None,
+    as_at: date | None = None,
+):
     plan = plan_or_404(session, slug)
     chosen, report = _highlight(session, plan, meeting, as_at)
     controls = templates.env.get_template("reports/_highlight_controls.html").render(
-        request=request, report=report, plan=plan, meeting=chosen, user=user,
+        request=request,
+        report=report,
+        plan=plan,
+        meeting=chosen,
+        user=user,
         meetings=_meetings_for(session, plan),
     )
     return HTMLResponse(render_highlight_html(report, request=request, controls=Markup(controls)))
 
 
 @router.get("/plans/{slug}/reports/highlight.{extension}")
-def read_highlight_file(slug: str, extension: str, session: SessionDep, user: CurrentUser,
-                        meeting: int | None = None, as_at: date | None = None):
+def read_highlight_file(
+    slug: str,
+    extension: str,
+    session: SessionDep,
+    user: CurrentUser,
+    meeting: int | None = None,
+    as_at: date | None = None,
+):
     if extension not in HIGHLIGHT_FORMATS or extension == "html":
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
     plan = plan_or_404(session, slug)
     _, report = _highlight(session, plan, meeting, as_at)
     output = HIGHLIGHT_FORMATS[extension]
     name = f"{plan.slug}-highlight-{report.as_at.isoformat()}.{extension}"
-    return Response(output.render(report), media_type=output.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        output.render(report),
+        media_type=output.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
-def _publish(session: Session, *, plan: Plan, meeting: Meeting | None, report, user) -> RedirectResponse:
+def _publish(
+    session: Session, *, plan: Plan, meeting: Meeting | None, report, user
+) -> RedirectResponse:
     try:
         published = publish_report(session, plan=plan, meeting=meeting, report=report, user=user)
     except PublishError as error:
@@ -104,9 +130,13 @@ def _publish(session: Session, *, plan: Plan, meeting: Meeting | None, report, u
 
 @router.post("/plans/{slug}/reports/highlight/publish")
 def create_highlight_publication(
-    slug: str, session: SessionDep, user: AdminUser,
-    meeting: int | None = Form(None), as_at: str = Form(""),
-    activity: str = Form(""), planned: str = Form(""),
+    slug: str,
+    session: SessionDep,
+    user: AdminUser,
+    meeting: int | None = Form(None),
+    as_at: str = Form(""),
+    activity: str = Form(""),
+    planned: str = Form(""),
 ):
     plan = plan_or_404(session, slug)
     try:
@@ -122,8 +152,12 @@ def create_highlight_publication(
 
 @router.post("/plans/{slug}/reports/appendix/publish")
 def create_appendix_publication(
-    slug: str, session: SessionDep, user: AdminUser,
-    meeting: int | None = Form(None), as_at: str = Form(""), since: str = Form(""),
+    slug: str,
+    session: SessionDep,
+    user: AdminUser,
+    meeting: int | None = Form(None),
+    as_at: str = Form(""),
+    since: str = Form(""),
 ):
     plan = plan_or_404(session, slug)
     try:
@@ -156,7 +190,8 @@ def read_board(request: Request, short_name: str, session: SessionDep, user: Cur
         select(Meeting).where(Meeting.board_id == board.id).order_by(Meeting.held_on.desc())
     ).all()
     reports = session.exec(
-        select(PublishedReport, Plan).join(Plan, Plan.id == PublishedReport.plan_id)
+        select(PublishedReport, Plan)
+        .join(Plan, Plan.id == PublishedReport.plan_id)
         .where(PublishedReport.meeting_id.in_([m.id for m in meetings]))
         .order_by(PublishedReport.published_at)
     ).all()
@@ -164,12 +199,21 @@ def read_board(request: Request, short_name: str, session: SessionDep, user: Cur
     for report, plan in reports:
         by_meeting.setdefault(report.meeting_id, []).append((report, plan))
     plans = session.exec(select(Plan).where(Plan.board_id == board.id).order_by(Plan.title)).all()
-    return templates.TemplateResponse(request, "boards/board.html", {
-        "board": board, "meetings": meetings, "by_meeting": by_meeting, "plans": plans,
-    })
+    return templates.TemplateResponse(
+        request,
+        "boards/board.html",
+        {
+            "board": board,
+            "meetings": meetings,
+            "by_meeting": by_meeting,
+            "plans": plans,
+        },
+    )
 
 
-def _published_or_404(session: Session, report_id: int, *, public: bool = False) -> tuple[PublishedReport, Plan]:
+def _published_or_404(
+    session: Session, report_id: int, *, public: bool = False
+) -> tuple[PublishedReport, Plan]:
     report = session.get(PublishedReport, report_id)
     plan = session.get(Plan, report.plan_id) if report else None
     if report is None or (public and not plan.is_public):
@@ -177,29 +221,46 @@ def _published_or_404(session: Session, report_id: int, *, public: bool = False)
     return report, plan
 
 
-def _render_published(request: Request, session: Session, report: PublishedReport, plan: Plan,
-                      *, prefix: str) -> HTMLResponse:
+def _render_published(
+    request: Request, session: Session, report: PublishedReport, plan: Plan, *, prefix: str
+) -> HTMLResponse:
     model = load_model(report)
     meeting = session.get(Meeting, report.meeting_id) if report.meeting_id else None
-    banner = (f"Published on {uk_date(report.published_at.date())}"
-              + (f" for {meeting.title}, {uk_date(meeting.held_on)}" if meeting else "")
-              + ". This is the report exactly as it was published.")
-    links = [(f"{prefix}/published/{report.id}.{name}", FILE_LABELS.get(name, name))
-             for name in file_formats(session, report_id=report.id)]
+    banner = (
+        f"Published on {uk_date(report.published_at.date())}"
+        + (f" for {meeting.title}, {uk_date(meeting.held_on)}" if meeting else "")
+        + ". This is the report exactly as it was published."
+    )
+    links = [
+        (f"{prefix}/published/{report.id}.{name}", FILE_LABELS.get(name, name))
+        for name in file_formats(session, report_id=report.id)
+    ]
     if report.kind == "appendix":
-        return HTMLResponse(render_html(model, request=request, banner=banner, published_links=links))
-    controls = Markup(templates.env.get_template("reports/_published_links.html").render(
-        links=links, changes_href=f"{prefix}/published/{report.id}/changes"))
-    return HTMLResponse(render_highlight_html(model, request=request, banner=banner, controls=controls))
+        return HTMLResponse(
+            render_html(model, request=request, banner=banner, published_links=links)
+        )
+    controls = Markup(
+        templates.env.get_template("reports/_published_links.html").render(
+            links=links, changes_href=f"{prefix}/published/{report.id}/changes"
+        )
+    )
+    return HTMLResponse(
+        render_highlight_html(model, request=request, banner=banner, controls=controls)
+    )
 
 
-def _published_file_response(session: Session, report: PublishedReport, plan: Plan, extension: str) -> Response:
+def _published_file_response(
+    session: Session, report: PublishedReport, plan: Plan, extension: str
+) -> Response:
     stored = published_file(session, report_id=report.id, format=extension)
     if stored is None:
         raise HTTPException(404, f"This report was not published as '{extension}'.")
     name = f"{plan.slug}-{report.kind}-{report.as_at.isoformat()}-published.{extension}"
-    return Response(stored.content, media_type=stored.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        stored.content,
+        media_type=stored.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/published/{report_id}.{extension}")
@@ -214,17 +275,28 @@ def read_published(request: Request, report_id: int, session: SessionDep, user: 
     return _render_published(request, session, report, plan, prefix="")
 
 
-def _changes_page(request: Request, session: Session, report: PublishedReport, plan: Plan, *, prefix: str):
+def _changes_page(
+    request: Request, session: Session, report: PublishedReport, plan: Plan, *, prefix: str
+):
     previous = previous_published(session, report=report)
     comparison = compare_reports(load_model(previous), load_model(report)) if previous else None
-    return templates.TemplateResponse(request, "boards/changes.html", {
-        "report": report, "previous": previous, "plan": plan, "comparison": comparison,
-        "prefix": prefix,
-    })
+    return templates.TemplateResponse(
+        request,
+        "boards/changes.html",
+        {
+            "report": report,
+            "previous": previous,
+            "plan": plan,
+            "comparison": comparison,
+            "prefix": prefix,
+        },
+    )
 
 
 @router.get("/published/{report_id}/changes")
-def read_published_changes(request: Request, report_id: int, session: SessionDep, user: CurrentUser):
+def read_published_changes(
+    request: Request, report_id: int, session: SessionDep, user: CurrentUser
+):
     report, plan = _published_or_404(session, report_id)
     return _changes_page(request, session, report, plan, prefix="")
 
@@ -238,9 +310,17 @@ def update_plan_public(slug: str, session: SessionDep, user: AdminUser, public: 
     before = plan.is_public
     plan.is_public = public == "yes"
     session.add(plan)
-    record_event(session, user=user, verb="set_public", entity_type="plan", entity_id=plan.id,
-                 summary=f"{'Published' if plan.is_public else 'Withdrew'} the public view of {plan.short_title}",
-                 before={"is_public": before}, after={"is_public": plan.is_public})
+    record_event(
+        session,
+        user=user,
+        verb="set_public",
+        entity_type="plan",
+        entity_id=plan.id,
+        summary=f"{'Published' if plan.is_public else 'Withdrew'} the public view of "
+        f"{plan.short_title}",
+        before={"is_public": before},
+        after={"is_public": plan.is_public},
+    )
     session.commit()
     return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
 
@@ -255,30 +335,46 @@ def _public_plan_or_404(session: Session, slug: str) -> Plan:
 @router.get("/public/plans/{slug}")
 def read_public_plan(request: Request, slug: str, session: SessionDep, signed_in: OptionalSignedIn):
     plan = _public_plan_or_404(session, slug)
-    return templates.TemplateResponse(request, "public/plan.html", {
-        "plan": plan,
-        "board": session.get(Board, plan.board_id) if plan.board_id else None,
-        "outcomes": session.exec(select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position)).all(),
-        "themes": session.exec(select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)).all(),
-        "reports": session.exec(select(PublishedReport).where(PublishedReport.plan_id == plan.id)
-                                .order_by(PublishedReport.as_at.desc())).all(),
-    })
+    return templates.TemplateResponse(
+        request,
+        "public/plan.html",
+        {
+            "plan": plan,
+            "board": session.get(Board, plan.board_id) if plan.board_id else None,
+            "outcomes": session.exec(
+                select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position)
+            ).all(),
+            "themes": session.exec(
+                select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
+            ).all(),
+            "reports": session.exec(
+                select(PublishedReport)
+                .where(PublishedReport.plan_id == plan.id)
+                .order_by(PublishedReport.as_at.desc())
+            ).all(),
+        },
+    )
 
 
 @router.get("/public/published/{report_id}.{extension}")
-def read_public_published_file(report_id: int, extension: str, session: SessionDep, signed_in: OptionalSignedIn):
+def read_public_published_file(
+    report_id: int, extension: str, session: SessionDep, signed_in: OptionalSignedIn
+):
     report, plan = _published_or_404(session, report_id, public=True)
     return _published_file_response(session, report, plan, extension)
 
 
 @router.get("/public/published/{report_id}")
-def read_public_published(request: Request, report_id: int, session: SessionDep, signed_in: OptionalSignedIn):
+def read_public_published(
+    request: Request, report_id: int, session: SessionDep, signed_in: OptionalSignedIn
+):
     report, plan = _published_or_404(session, report_id, public=True)
     return _render_published(request, session, report, plan, prefix="/public")
 
 
 @router.get("/public/published/{report_id}/changes")
-def read_public_published_changes(request: Request, report_id: int, session: SessionDep,
-                                  signed_in: OptionalSignedIn):
+def read_public_published_changes(
+    request: Request, report_id: int, session: SessionDep, signed_in: OptionalSignedIn
+):
     report, plan = _published_or_404(session, report_id, public=True)
     return _changes_page(request, session, report, plan, prefix="/public")

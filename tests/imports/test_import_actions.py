@@ -44,8 +44,16 @@ def plan(session) -> Plan:
 def row_counts(session: Session) -> dict[str, int]:
     return {
         model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-        for model in (Plan, Theme, Action, ActionPartner, StatusUpdate, Organisation, Person,
-                      AuditEvent)
+        for model in (
+            Plan,
+            Theme,
+            Action,
+            ActionPartner,
+            StatusUpdate,
+            Organisation,
+            Person,
+            AuditEvent,
+        )
     }
 
 
@@ -64,7 +72,8 @@ def imported(session: Session, plan: Plan) -> dict[str, dict]:
         theme = session.get(Theme, action.theme_id)
         organisation = (
             session.get(Organisation, action.lead_organisation_id)
-            if action.lead_organisation_id else None
+            if action.lead_organisation_id
+            else None
         )
         person = session.get(Person, action.lead_person_id) if action.lead_person_id else None
         partners = session.exec(
@@ -78,12 +87,15 @@ def imported(session: Session, plan: Plan) -> dict[str, dict]:
         result[action.ref] = dict(
             theme=theme.title,
             title=action.title,
-            lead=(organisation.short_name if organisation else None,
-                  person.role if person else None),
+            lead=(
+                organisation.short_name if organisation else None,
+                person.role if person else None,
+            ),
             partners=sorted(partners),
             due=(action.due_date, action.due_label),
-            updates=[(u.effective_on, u.stage, u.rag, u.commentary, u.corrective_action)
-                     for u in updates],
+            updates=[
+                (u.effective_on, u.stage, u.rag, u.commentary, u.corrective_action) for u in updates
+            ],
         )
     return result
 
@@ -117,16 +129,27 @@ def test_a_messy_real_looking_spreadsheet_imports_correctly(session, plan):
     assert actions["RR5"]["due"] == (date(2021, 3, 31), "March 2021")
     assert actions["RR5"]["updates"] == []  # not started, nothing said: no update
     assert actions["RR6"]["updates"] == [
-        (IMPORT_DAY, "in_progress", "red", "Funding decision delayed.",
-         "Bid resubmitted to the OPCC fund.")
+        (
+            IMPORT_DAY,
+            "in_progress",
+            "red",
+            "Funding decision delayed.",
+            "Bid resubmitted to the OPCC fund.",
+        )
     ]
     # The formula's cached value is stored, never the formula and never a fresh result.
     assert actions["RR7"]["updates"][0][1:4] == (
-        "in_progress", "green", "Seen by the Board in March."
+        "in_progress",
+        "green",
+        "Seen by the Board in March.",
     )
-    assert session.exec(
-        select(AuditEvent).where(AuditEvent.verb == "import", AuditEvent.entity_id == plan.id)
-    ).one().summary.startswith("Imported RRB progress March 2020.xlsx: 7 actions created")
+    assert (
+        session.exec(
+            select(AuditEvent).where(AuditEvent.verb == "import", AuditEvent.entity_id == plan.id)
+        )
+        .one()
+        .summary.startswith("Imported RRB progress March 2020.xlsx: 7 actions created")
+    )
 
 
 def test_an_uncalculated_formula_stores_nothing(session, plan):
@@ -139,7 +162,9 @@ def test_reimporting_the_same_file_changes_nothing(session, plan):
     run_import(session, plan, "progress.xlsx", data)
     counts = row_counts(session)
     again = plan_import(
-        session, plan=plan, table=read_table("progress.xlsx", data),
+        session,
+        plan=plan,
+        table=read_table("progress.xlsx", data),
         effective_on=date(2020, 4, 2),
     )
     assert again.errors == []
@@ -152,15 +177,29 @@ def test_reimporting_the_same_file_changes_nothing(session, plan):
 def test_existing_actions_are_matched_by_ref_and_blank_cells_change_nothing(session, plan):
     theme = make_theme(session, plan, title="Young people")
     existing = make_action(
-        session, plan, theme, ref="RR1", title="Review triage", description="Kept as it is.",
-        due_date=date(2020, 3, 31), due_label="Q4 2019/20",
+        session,
+        plan,
+        theme,
+        ref="RR1",
+        title="Review triage",
+        description="Kept as it is.",
+        due_date=date(2020, 3, 31),
+        due_label="Q4 2019/20",
     )
-    make_update(session, existing, effective_on=date(2020, 1, 10), stage="in_progress",
-                rag="amber", commentary="Started.")
-    data = xlsx([
-        ["Ref", "Title", "Due", "Status", "Description"],
-        ["RR1", "Review the youth triage scheme", "31/03/2020", "Complete", None],
-    ])
+    make_update(
+        session,
+        existing,
+        effective_on=date(2020, 1, 10),
+        stage="in_progress",
+        rag="amber",
+        commentary="Started.",
+    )
+    data = xlsx(
+        [
+            ["Ref", "Title", "Due", "Status", "Description"],
+            ["RR1", "Review the youth triage scheme", "31/03/2020", "Complete", None],
+        ]
+    )
     preview, result = run_import(session, plan, "update.xlsx", data)
     assert (result.created, result.updated, result.status_updates) == (0, 1, 1)
     (change,) = preview.updates
@@ -171,10 +210,30 @@ def test_existing_actions_are_matched_by_ref_and_blank_cells_change_nothing(sess
     assert imported(session, plan)["RR1"]["updates"][-1][1] == "complete"
 
 
-GOOD_ROW = ["Young people", "A1", "Review triage", "StaffsYOS", "YOS Manager", "31/03/2020",
-            "In progress", "Green", "Going well.", ""]
-HEADER = ["Theme", "Ref", "Title", "Lead organisation", "Lead role", "Due", "Status", "RAG",
-          "Commentary", "Corrective action"]
+GOOD_ROW = [
+    "Young people",
+    "A1",
+    "Review triage",
+    "StaffsYOS",
+    "YOS Manager",
+    "31/03/2020",
+    "In progress",
+    "Green",
+    "Going well.",
+    "",
+]
+HEADER = [
+    "Theme",
+    "Ref",
+    "Title",
+    "Lead organisation",
+    "Lead role",
+    "Due",
+    "Status",
+    "RAG",
+    "Commentary",
+    "Corrective action",
+]
 
 
 def bad_file(**cells) -> bytes:
@@ -198,29 +257,53 @@ def bad_file(**cells) -> bytes:
         ({"Ref": "A1"}, "row 14, Ref: 'A1' is also on row 2"),
         ({"Ref": "A" * 31}, f"row 14, Ref: '{'A' * 31}' is longer than 30 characters"),
         ({"Title": "x" * 501}, f"row 14, Title: '{'x' * 20}...' is longer than 500 characters"),
-        ({"Status": "Finished-ish", "RAG": None},
-         "row 14, Status: 'Finished-ish' is not a status plantrack understands (use Not started, "
-         "In progress, Complete, Withdrawn or Carried forward, or a rating such as On track, "
-         "Amber or Red)"),
-        ({"Status": "Red", "RAG": None},
-         "row 14, Corrective action: a Red rating needs a corrective action"),
-        ({"Status": "Off track", "RAG": None},
-         "row 14, Corrective action: a Red rating needs a corrective action"),
+        (
+            {"Status": "Finished-ish", "RAG": None},
+            "row 14, Status: 'Finished-ish' is not a status plantrack understands (use Not started, "
+            "In progress, Complete, Withdrawn or Carried forward, or a rating such as On track, "
+            "Amber or Red)",
+        ),
+        (
+            {"Status": "Red", "RAG": None},
+            "row 14, Corrective action: a Red rating needs a corrective action",
+        ),
+        (
+            {"Status": "Off track", "RAG": None},
+            "row 14, Corrective action: a Red rating needs a corrective action",
+        ),
         ({"RAG": "Purple"}, "row 14, RAG: 'Purple' is not a RAG rating"),
-        ({"Status": "Complete"},
-         "row 14, RAG: 'Green' is a rating, but only an action in progress is rated "
-         "(the Status is 'Complete')"),
+        (
+            {"Status": "Complete"},
+            "row 14, RAG: 'Green' is a rating, but only an action in progress is rated "
+            "(the Status is 'Complete')",
+        ),
         ({"Status": "Amber"}, "row 14, RAG: 'Green' disagrees with the Status 'Amber'"),
-        ({"RAG": "Amber/Green"},
-         "row 14, RAG: 'Amber/Green' is not a rating of this plan's scheme (Green, Amber, Red)"),
+        (
+            {"RAG": "Amber/Green"},
+            "row 14, RAG: 'Amber/Green' is not a rating of this plan's scheme (Green, Amber, Red)",
+        ),
         ({"Lead organisation": None}, "row 14, Lead role: give the lead organisation too"),
     ],
     ids=[
-        "impossible date", "not a date", "wrong financial year", "tiny serial", "no due date",
-        "no title", "no theme", "no ref", "duplicate ref", "long ref", "long title",
-        "unknown status", "red without corrective action", "off track without corrective action",
-        "unknown rating", "rating of a complete action", "status and rating disagree",
-        "rating outside the scheme", "lead role without organisation",
+        "impossible date",
+        "not a date",
+        "wrong financial year",
+        "tiny serial",
+        "no due date",
+        "no title",
+        "no theme",
+        "no ref",
+        "duplicate ref",
+        "long ref",
+        "long title",
+        "unknown status",
+        "red without corrective action",
+        "off track without corrective action",
+        "unknown rating",
+        "rating of a complete action",
+        "status and rating disagree",
+        "rating outside the scheme",
+        "lead role without organisation",
     ],
 )
 def test_each_bad_row_gets_its_message(session, plan, cells, message):
@@ -235,8 +318,13 @@ def test_start_after_due_is_named(session, plan):
 
 
 def test_every_problem_is_listed_not_just_the_first(session, plan):
-    data = xlsx([HEADER, GOOD_ROW[:5] + ["31/13/2018", "Finito", None, "", ""],
-                 ["", "A3", "", "", "", "", "", "", "", ""]])
+    data = xlsx(
+        [
+            HEADER,
+            GOOD_ROW[:5] + ["31/13/2018", "Finito", None, "", ""],
+            ["", "A3", "", "", "", "", "", "", "", ""],
+        ]
+    )
     errors = [str(e) for e in validate_rows(session, plan, read_table("bad.xlsx", data))]
     assert errors[:2] == [
         "row 2, Due: '31/13/2018' is not a date",
@@ -282,12 +370,33 @@ def test_a_failure_while_writing_undoes_every_row(session, plan, monkeypatch):
 def test_csv_imports_too(session, plan):
     output = io.StringIO()
     writer = csv.writer(output)
-    writer.writerow(["Priority", "Ref", "Action", "Owner", "Agency", "Timescale", "Progress",
-                     "Comments"])
-    writer.writerow(["Housing", "H1", "Agree a protocol", "Head of Housing", "SCC",
-                     "Q2 2019/20", "Done", "=1+1"])
-    writer.writerow(["Housing", "H2", "Fund a navigator", "Commissioning Manager", "OPCC",
-                     "2019-12-31", "At risk", "Recruitment delayed."])
+    writer.writerow(
+        ["Priority", "Ref", "Action", "Owner", "Agency", "Timescale", "Progress", "Comments"]
+    )
+    writer.writerow(
+        [
+            "Housing",
+            "H1",
+            "Agree a protocol",
+            "Head of Housing",
+            "SCC",
+            "Q2 2019/20",
+            "Done",
+            "=1+1",
+        ]
+    )
+    writer.writerow(
+        [
+            "Housing",
+            "H2",
+            "Fund a navigator",
+            "Commissioning Manager",
+            "OPCC",
+            "2019-12-31",
+            "At risk",
+            "Recruitment delayed.",
+        ]
+    )
     preview, result = run_import(session, plan, "plan.csv", output.getvalue().encode())
     assert (result.created, result.status_updates) == (2, 2)
     actions = imported(session, plan)
@@ -299,8 +408,12 @@ def test_csv_imports_too(session, plan):
 
 
 def test_the_office_can_change_the_proposed_mapping(session, plan):
-    data = xlsx([["Ref", "Title", "Due", "Notes", "Area"],
-                 ["A1", "Do it", "31/03/2020", "internal", "Housing"]])
+    data = xlsx(
+        [
+            ["Ref", "Title", "Due", "Notes", "Area"],
+            ["A1", "Do it", "31/03/2020", "internal", "Housing"],
+        ]
+    )
     table = read_table("x.xlsx", data)
     mapping = propose_mapping(table.headers)
     assert mapping["commentary"] == 3
@@ -311,9 +424,7 @@ def test_the_office_can_change_the_proposed_mapping(session, plan):
     assert preview.errors == []
     assert (preview.creates[0].theme, preview.creates[0].status) == ("Housing", None)
     both = plan_import(session, plan=plan, table=table, mapping=mapping | {"title": 4})
-    assert [str(e) for e in both.errors] == [
-        "column 'Area' is mapped to both Title and Theme"
-    ]
+    assert [str(e) for e in both.errors] == ["column 'Area' is mapped to both Title and Theme"]
 
 
 def test_the_template_has_every_column_and_reads_back_as_its_own_mapping():
@@ -321,8 +432,19 @@ def test_the_template_has_every_column_and_reads_back_as_its_own_mapping():
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     headers = [cell.value for cell in workbook["Actions"][1]]
     assert headers == [
-        "Theme", "Ref", "Title", "Description", "Lead organisation", "Lead role", "Partners",
-        "Start", "Due", "Stage", "RAG", "Latest commentary", "Corrective action",
+        "Theme",
+        "Ref",
+        "Title",
+        "Description",
+        "Lead organisation",
+        "Lead role",
+        "Partners",
+        "Start",
+        "Due",
+        "Stage",
+        "RAG",
+        "Latest commentary",
+        "Corrective action",
     ]
     assert "How to fill in" in workbook.sheetnames
     table = read_table("template.xlsx", content)
@@ -332,11 +454,23 @@ def test_the_template_has_every_column_and_reads_back_as_its_own_mapping():
 
 def test_a_filled_in_template_imports(session, plan):
     workbook = openpyxl.load_workbook(io.BytesIO(import_template_xlsx()))
-    workbook["Actions"].append([
-        "Reducing reoffending", "RR1", "Open a hub", "Hub description", "OPCC",
-        "Commissioning Manager", "Police, NPS", "April 2019", "Q4 2019/20", "In progress",
-        "Red", "Delayed.", "New site found.",
-    ])
+    workbook["Actions"].append(
+        [
+            "Reducing reoffending",
+            "RR1",
+            "Open a hub",
+            "Hub description",
+            "OPCC",
+            "Commissioning Manager",
+            "Police, NPS",
+            "April 2019",
+            "Q4 2019/20",
+            "In progress",
+            "Red",
+            "Delayed.",
+            "New site found.",
+        ]
+    )
     output = io.BytesIO()
     workbook.save(output)
     _preview, result = run_import(session, plan, "filled.xlsx", output.getvalue())
@@ -346,8 +480,6 @@ def test_a_filled_in_template_imports(session, plan):
 
 
 # --- The command ------------------------------------------------------------------------------
-
-
 
 
 def test_the_command_previews_an_import_and_writes_the_template(plantrack, tmp_path):

@@ -27,8 +27,16 @@ def test_the_header_is_found_below_title_rows_and_merged_cells_are_read():
     assert table.sheet == "Action plan"
     assert table.header_row == 4
     assert table.headers == [
-        "Ref", "Action", "Lead Organisation", "Lead Officer (role)", "Timescale", "Status",
-        "RAG", "Latest update", "Corrective action", "Partners",
+        "Ref",
+        "Action",
+        "Lead Organisation",
+        "Lead Officer (role)",
+        "Timescale",
+        "Status",
+        "RAG",
+        "Latest update",
+        "Corrective action",
+        "Partners",
     ]
     # Blank rows are skipped; the rest keep the numbers the spreadsheet shows.
     assert [row.number for row in table.rows] == [6, 7, 9, 10, 12, 13, 14, 15, 16]
@@ -37,12 +45,14 @@ def test_the_header_is_found_below_title_rows_and_merged_cells_are_read():
 
 
 def test_a_header_is_the_first_row_naming_three_known_columns():
-    data = xlsx([
-        ["Notes: status as reported"],  # one known word ("status") is not a header
-        ["Owner", "Status"],  # two are not enough
-        ["No.", "What we will do", "Lead officer", "Deadline"],
-        ["1", "Publish the plan", "Programme Manager", "Q1 2019/20"],
-    ])
+    data = xlsx(
+        [
+            ["Notes: status as reported"],  # one known word ("status") is not a header
+            ["Owner", "Status"],  # two are not enough
+            ["No.", "What we will do", "Lead officer", "Deadline"],
+            ["1", "Publish the plan", "Programme Manager", "Q1 2019/20"],
+        ]
+    )
     table = read_table("plan.xlsx", data)
     assert table.header_row == 3
     assert [row.values for row in table.rows] == [
@@ -56,9 +66,13 @@ def test_a_file_with_no_header_row_is_refused():
 
 
 def test_a_formula_is_never_evaluated_only_its_cached_value_read():
-    data = xlsx([["Ref", "Title", "Due", "Commentary"],
-                 ["A1", "Do something", "2020-03-31", "=1+1"],
-                 ["A2", "Do more", "2020-03-31", '=WEBSERVICE("http://example.invalid/")']])
+    data = xlsx(
+        [
+            ["Ref", "Title", "Due", "Commentary"],
+            ["A1", "Do something", "2020-03-31", "=1+1"],
+            ["A2", "Do more", "2020-03-31", '=WEBSERVICE("http://example.invalid/")'],
+        ]
+    )
     uncached = read_table("f.xlsx", data)
     assert [row.values[3] for row in uncached.rows] == [None, None]
     cached = read_table("f.xlsx", with_cached_formula_value(data, "D2", "as Excel saved it"))
@@ -126,23 +140,47 @@ def _docx() -> bytes:
 @pytest.mark.parametrize(
     "filename, data, message",
     [
-        ("chart.xlsx", PNG, "'chart.xlsx' is not a spreadsheet: it looks like a PNG image. "
-                            "Upload an Excel workbook (.xlsx) or a CSV file"),
-        ("notes.xlsx", b"Ref,Title,Due\nA1,Do it,2020-03-31\n",
-         "'notes.xlsx' is not an Excel workbook, although its name ends .xlsx: open it in Excel "
-         "and save it as an Excel Workbook (.xlsx), or as CSV"),
+        (
+            "chart.xlsx",
+            PNG,
+            "'chart.xlsx' is not a spreadsheet: it looks like a PNG image. "
+            "Upload an Excel workbook (.xlsx) or a CSV file",
+        ),
+        (
+            "notes.xlsx",
+            b"Ref,Title,Due\nA1,Do it,2020-03-31\n",
+            "'notes.xlsx' is not an Excel workbook, although its name ends .xlsx: open it in Excel "
+            "and save it as an Excel Workbook (.xlsx), or as CSV",
+        ),
         ("report.xlsx", _docx(), "'report.xlsx' is not an Excel workbook: it is a Word document"),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
-         "'old.xls' is an old-style Excel .xls workbook or a password-protected one"),
-        ("data.csv", b"Ref,Title\0\0\0\x01\x02", "'data.csv' is not a spreadsheet: it holds "
-                                                 "binary data"),
-        ("broken.xlsx", b"PK\x03\x04" + b"\0" * 64, "'broken.xlsx' is damaged or not an Excel "
-                                                     "workbook"),
+        (
+            "old.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
+            "'old.xls' is an old-style Excel .xls workbook or a password-protected one",
+        ),
+        (
+            "data.csv",
+            b"Ref,Title\0\0\0\x01\x02",
+            "'data.csv' is not a spreadsheet: it holds binary data",
+        ),
+        (
+            "broken.xlsx",
+            b"PK\x03\x04" + b"\0" * 64,
+            "'broken.xlsx' is damaged or not an Excel workbook",
+        ),
         ("empty.csv", b"", "'empty.csv' is empty"),
         ("scan.pdf", b"%PDF-1.7\n", "'scan.pdf' is not a spreadsheet: it looks like a PDF"),
     ],
-    ids=["png named xlsx", "text named xlsx", "word document", "xls", "binary csv", "bad zip",
-         "empty", "pdf"],
+    ids=[
+        "png named xlsx",
+        "text named xlsx",
+        "word document",
+        "xls",
+        "binary csv",
+        "bad zip",
+        "empty",
+        "pdf",
+    ],
 )
 def test_a_file_that_is_not_a_spreadsheet_is_refused_clearly(filename, data, message):
     with pytest.raises(ImportFileError) as refused:

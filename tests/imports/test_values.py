@@ -93,8 +93,17 @@ def test_an_unknown_status_names_the_words_understood():
 
 @pytest.mark.parametrize(
     "cell, expected",
-    [("G", Rag.green), ("green", Rag.green), ("A/G", Rag.amber_green), ("Amber/Red", Rag.amber_red),
-     ("R", Rag.red), ("Blue", "blue"), ("n/a", None), ("-", None), (None, None)],
+    [
+        ("G", Rag.green),
+        ("green", Rag.green),
+        ("A/G", Rag.amber_green),
+        ("Amber/Red", Rag.amber_red),
+        ("R", Rag.red),
+        ("Blue", "blue"),
+        ("n/a", None),
+        ("-", None),
+        (None, None),
+    ],
 )
 def test_rag_words(cell, expected):
     assert parse_rag(cell) == expected
@@ -102,23 +111,56 @@ def test_rag_words(cell, expected):
 
 def test_column_names_are_matched_forgivingly():
     headers = [
-        "  No. ", "Action", "Lead Officer", "Agency", "Target date", "Status", "RAG rating",
-        "Latest update", "Theme / Priority", "Priority", "Partners involved", "Mitigation",
-        "Unrelated", "",
+        "  No. ",
+        "Action",
+        "Lead Officer",
+        "Agency",
+        "Target date",
+        "Status",
+        "RAG rating",
+        "Latest update",
+        "Theme / Priority",
+        "Priority",
+        "Partners involved",
+        "Mitigation",
+        "Unrelated",
+        "",
     ]
     assert propose_mapping(headers) == {
-        "ref": 0, "title": 1, "lead_role": 2, "lead_organisation": 3, "due": 4, "stage": 5,
-        "rag": 6, "commentary": 7, "theme": 9, "partners": 10, "corrective_action": 11,
+        "ref": 0,
+        "title": 1,
+        "lead_role": 2,
+        "lead_organisation": 3,
+        "due": 4,
+        "stage": 5,
+        "rag": 6,
+        "commentary": 7,
+        "theme": 9,
+        "partners": 10,
+        "corrective_action": 11,
     }
 
 
 @pytest.mark.parametrize(
     "header, field",
-    [("Owner", "lead_role"), ("LEAD", "lead_role"), ("Lead organisation", "lead_organisation"),
-     ("Lead Organization", "lead_organisation"), ("Timescale", "due"), ("Due", "due"),
-     ("Deadline", "due"), ("Progress", "stage"), ("Rating", "rag"), ("Comments", "commentary"),
-     ("Update", "commentary"), ("Reference", "ref"), ("Strand", "theme"),
-     ("Due (date)", "due"), ("Ref.", "ref"), ("Corrective action", "corrective_action")],
+    [
+        ("Owner", "lead_role"),
+        ("LEAD", "lead_role"),
+        ("Lead organisation", "lead_organisation"),
+        ("Lead Organization", "lead_organisation"),
+        ("Timescale", "due"),
+        ("Due", "due"),
+        ("Deadline", "due"),
+        ("Progress", "stage"),
+        ("Rating", "rag"),
+        ("Comments", "commentary"),
+        ("Update", "commentary"),
+        ("Reference", "ref"),
+        ("Strand", "theme"),
+        ("Due (date)", "due"),
+        ("Ref.", "ref"),
+        ("Corrective action", "corrective_action"),
+    ],
 )
 def test_synonyms(header, field):
     assert propose_mapping([header]) == {field: 0}

@@ -10,16 +10,22 @@ from sqlmodel import select
 
 from app.domain.progress import get_plan
 from app.models import Board, Meeting
-from app.reports.highlight import build_highlight, describe_changes, with_edited_text, StatusRow
+from app.reports.highlight import StatusRow, build_highlight, describe_changes, with_edited_text
 from app.reports.highlight_formats import render_highlight_docx, render_highlight_pdf
 
 SEED_MILESTONES = [
     ("April 2019", "Launch of new IoM operational model."),
     ("May 2019", "Outcome from YOS reviews to be considered by joint YOS Board meeting."),
-    ("May 2019", "Stakeholder event held to consider the recommendations of SOT City Council report "
-                 "into the provision of employment advice and brokerage services for offenders."),
+    (
+        "May 2019",
+        "Stakeholder event held to consider the recommendations of SOT City Council report "
+        "into the provision of employment advice and brokerage services for offenders.",
+    ),
     ("May 2019", "Meeting of OMCDDB"),
-    ("May 2019", "Performance report presented to OMCDDB using new offending and reoffending dashboard."),
+    (
+        "May 2019",
+        "Performance report presented to OMCDDB using new offending and reoffending dashboard.",
+    ),
 ]
 
 
@@ -28,16 +34,19 @@ def april_2019(session):
     """The 2018-21 plan's report to the Police and Crime Panel in April 2019 (seeds/003)."""
     plan = get_plan(session=session, slug="reduced-offending-2018-21")
     panel = session.exec(select(Board).where(Board.short_name == "PCP")).one()
-    meeting = session.exec(select(Meeting).where(Meeting.board_id == panel.id,
-                                                 Meeting.held_on == date(2019, 4, 15))).one()
+    meeting = session.exec(
+        select(Meeting).where(Meeting.board_id == panel.id, Meeting.held_on == date(2019, 4, 15))
+    ).one()
     return plan, meeting, build_highlight(session, plan, meeting)
 
 
 def test_the_april_2019_report_lists_the_milestones_the_seed_report_names(april_2019):
     _, _, report = april_2019
     assert [(m.when, m.title) for m in report.milestones_ahead] == SEED_MILESTONES
-    assert report.strategic_outcomes == ["People are prevented from first time offending",
-                                         "People are prevented from reoffending"]
+    assert report.strategic_outcomes == [
+        "People are prevented from first time offending",
+        "People are prevented from reoffending",
+    ]
 
 
 def test_activity_since_is_the_updates_between_the_two_meetings(session, april_2019):
@@ -56,22 +65,31 @@ def test_planned_activity_is_what_falls_due_before_the_next_report(april_2019):
 
 
 def test_the_change_since_the_last_report_is_computed():
-    before = [StatusRow(ref="A", title="a", stage="in_progress", rag="amber", overdue=False),
-              StatusRow(ref="B", title="b", stage="in_progress", rag="amber", overdue=False),
-              StatusRow(ref="C", title="c", stage="in_progress", rag="green", overdue=False),
-              StatusRow(ref="D", title="d", stage="not_started", rag=None, overdue=False)]
-    after = [StatusRow(ref="A", title="a", stage="in_progress", rag="red", overdue=False),
-             StatusRow(ref="B", title="b", stage="in_progress", rag="red", overdue=True),
-             StatusRow(ref="C", title="c", stage="complete", rag=None, overdue=False),
-             StatusRow(ref="D", title="d", stage="in_progress", rag="green", overdue=False)]
+    before = [
+        StatusRow(ref="A", title="a", stage="in_progress", rag="amber", overdue=False),
+        StatusRow(ref="B", title="b", stage="in_progress", rag="amber", overdue=False),
+        StatusRow(ref="C", title="c", stage="in_progress", rag="green", overdue=False),
+        StatusRow(ref="D", title="d", stage="not_started", rag=None, overdue=False),
+    ]
+    after = [
+        StatusRow(ref="A", title="a", stage="in_progress", rag="red", overdue=False),
+        StatusRow(ref="B", title="b", stage="in_progress", rag="red", overdue=True),
+        StatusRow(ref="C", title="c", stage="complete", rag=None, overdue=False),
+        StatusRow(ref="D", title="d", stage="in_progress", rag="green", overdue=False),
+    ]
     assert describe_changes(before, after, "rag3") == [
-        "1 more action complete", "1 action started", "2 moved from Amber to Red", "1 newly overdue",
+        "1 more action complete",
+        "1 action started",
+        "2 moved from Amber to Red",
+        "1 newly overdue",
     ]
 
 
 def test_only_the_text_can_be_edited(april_2019):
     _, _, report = april_2019
-    edited = with_edited_text(report, {"activity": "First point\n\n  Second point  \n", "headline": "99%"})
+    edited = with_edited_text(
+        report, {"activity": "First point\n\n  Second point  \n", "headline": "99%"}
+    )
     assert edited.section("activity").items == ["First point", "Second point"]
     assert edited.headline == report.headline
     assert edited.section("planned").items == report.section("planned").items
@@ -100,8 +118,12 @@ def test_the_plans_indicators_are_charts_with_their_source(april_2019):
 
     _, _, report = april_2019
     keys = [section.key for section in report.indicators]
-    assert keys == ["first-time-entrants-juvenile", "first-time-entrants-adult",
-                    "reoffending-rate-juvenile", "reoffending-rate-adult"]
+    assert keys == [
+        "first-time-entrants-juvenile",
+        "first-time-entrants-adult",
+        "reoffending-rate-juvenile",
+        "reoffending-rate-adult",
+    ]
     page = render_highlight_html(report)
     assert page.count("<svg") == 4
     for section in report.indicators:
