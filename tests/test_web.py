@@ -27,7 +27,7 @@ def test_plan_page_shows_themes_actions_stage_and_rag(client):
     ):
         assert theme in page
     assert page.count('class="govuk-tag govuk-tag--green">Complete') == 42
-    assert page.count('class="govuk-tag govuk-tag--blue">In progress') == 11
+    assert page.count('class="govuk-tag govuk-tag--turquoise">In progress') == 11
     # RAG is shown with its word and letter, never colour alone.
     assert "pt-rag--red" in page and ">R</span> Red" in page
 
@@ -73,3 +73,20 @@ def test_bad_requests_get_readable_answers(client, path, status, text):
     assert "Traceback" not in response.text
     if not path.startswith("/api/"):
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_an_htmx_filter_gets_only_the_results_block(client):
+    response = client.get(
+        "/plans/reduced-offending-2018-21",
+        params={"rag": "red", "as_at": "2019-03-31"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.headers["vary"] == "HX-Request"
+    fragment = response.text
+    assert '<div id="results"' in fragment
+    assert "<html" not in fragment and "govuk-header" not in fragment
+    assert "pt-rag--red" in fragment and "pt-rag--green" not in fragment
+    assert "<strong>2</strong> of 34 actions shown (filtered)" in fragment
+    full = client.get("/plans/reduced-offending-2018-21", params={"rag": "red", "as_at": "2019-03-31"})
+    assert "<html" in full.text and '<div id="results"' in full.text

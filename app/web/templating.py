@@ -10,7 +10,7 @@ templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
 
 STAGE_TAG_CLASSES = {
     "complete": "govuk-tag--green",
-    "in_progress": "govuk-tag--blue",
+    "in_progress": "govuk-tag--turquoise",
     "not_started": "govuk-tag--grey",
     "carried_forward": "govuk-tag--purple",
     "withdrawn": "govuk-tag--grey",

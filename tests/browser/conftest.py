@@ -43,6 +43,7 @@ def _chromium_missing_reason() -> str | None:
     return f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium')"
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: judge only the tests that will run
 def pytest_collection_modifyitems(config, items):
     reason = _chromium_missing_reason()
     if reason is None:
@@ -68,6 +69,21 @@ def _free_port() -> int:
 class Server:
     base_url: str
     database_url: str
+    log_path: Path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test shows the end of the server's log (a 500's traceback is there)."""
+    report = yield
+    server = item.funcargs.get("server") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(server, Server) and server.log_path.exists():
+        lines = server.log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if not line.startswith("INFO:")]
+        report.sections.append(
+            ("uvicorn log (last 40 lines that are not access logs)", "\n".join(errors[-40:]))
+        )
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -100,9 +116,21 @@ def server(tmp_path_factory) -> Iterator[Server]:
     log_path = directory / "uvicorn.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -118,7 +146,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"uvicorn did not answer /healthz in 30 s:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield Server(base_url=base_url, database_url=database_url)
+        yield Server(base_url=base_url, database_url=database_url, log_path=log_path)
     finally:
         process.terminate()
         try:
@@ -173,7 +201,11 @@ def new_context(browser, server, signed_in_states) -> Iterator[Callable]:
     contexts = []
 
     def make(email: str | None = None):
-        options = {"base_url": server.base_url, "viewport": {"width": 1280, "height": 1000}}
+        options = {
+            "base_url": server.base_url,
+            "locale": "en-GB",
+            "viewport": {"width": 1280, "height": 1000},
+        }
         if email:
             options["storage_state"] = signed_in_states(email)
         context = browser.new_context(**options)

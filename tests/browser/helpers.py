@@ -68,8 +68,9 @@ def assert_accessible(page, state: str) -> None:
     )
 
 
-def record_pending_update(database_url: str, *, plan_slug: str, ref: str, email: str,
-                          commentary: str) -> None:
+def record_pending_update(
+    database_url: str, *, plan_slug: str, ref: str, email: str, commentary: str
+) -> None:
     """Test setup: a submitted (awaiting approval) update by a non-admin account, written with
     the app's own domain function. No demo editor may update an action of the plan that asks
     for approval (managing-offenders-2018-21: no delivery groups, every lead a police role),
@@ -91,15 +92,64 @@ def record_pending_update(database_url: str, *, plan_slug: str, ref: str, email:
             ).one()
             user = session.exec(select(User).where(User.email == email)).one()
             record_update(
-                session, action=action, plan=plan, user=user,
-                update_in=UpdateIn(stage="in_progress", rag="amber", commentary=commentary,
-                                   corrective_action="", effective_on=date.today(),
-                                   expected_version=action.version),
+                session,
+                action=action,
+                plan=plan,
+                user=user,
+                update_in=UpdateIn(
+                    stage="in_progress",
+                    rag="amber",
+                    commentary=commentary,
+                    corrective_action="",
+                    effective_on=date.today(),
+                    expected_version=action.version,
+                ),
             )
             session.commit()
     finally:
         engine.dispose()
 
 
-def shot_dir() -> Path:
-    return Path(os.environ.get("PLANTRACK_SCREENSHOT_DIR", "/tmp"))
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot when PLANTRACK_SCREENSHOT_DIR names a directory (for a
+    person to look at, or for CI to keep as an artefact); otherwise do nothing."""
+    directory = os.environ.get("PLANTRACK_SCREENSHOT_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / f"plantrack-{name}.png"), full_page=True)
+
+
+def action_path(ref: str, plan: str = PLAN) -> str:
+    return f"/plans/{plan}/actions/{ref}"
+
+
+def history(page):
+    """The action page's timeline of updates (newest first), as a list locator."""
+    return page.get_by_role("list", name="History of updates").locator(":scope > li")
+
+
+def update_form(page):
+    return page.get_by_role("form", name="Record an update")
+
+
+def fill_update(
+    page, *, stage: str, rag: str | None, commentary: str, corrective_action: str | None = None
+) -> None:
+    """Fill the update form the way a person would: by its visible labels."""
+    form = update_form(page)
+    form.get_by_role("group", name="Stage").get_by_label(stage, exact=True).check()
+    rag_group = form.get_by_role("group", name="RAG rating")
+    if rag is None:
+        rag_group.get_by_label("No rating (not in progress)", exact=True).check()
+    else:
+        rag_group.get_by_label(rag, exact=True).check()
+    form.get_by_label("Commentary", exact=True).fill(commentary)
+    if corrective_action is not None:
+        form.get_by_label("Corrective action", exact=True).fill(corrective_action)
+
+
+def unique(text: str) -> str:
+    """Text no other test (or earlier run against the same server) will have written."""
+    import uuid
+
+    return f"{text} [{uuid.uuid4().hex[:8]}]"
