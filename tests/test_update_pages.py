@@ -166,3 +166,24 @@ def test_my_actions_lists_what_the_editor_leads(editor):
     assert "Staffordshire Strategic Framework for Reduced Offending 2018-21" in page
     assert "OM1" in page
     assert "P3:" not in page  # another group's action
+
+
+def test_the_office_turns_approval_on_for_a_plan(admin_client, editor, session):
+    page = admin_client.get("/plans/reduced-offending-2018-21").text
+    assert "Require the office&#39;s approval of updates" in page
+    response = admin_client.post(
+        "/plans/reduced-offending-2018-21/approval",
+        data={"required": "yes", "csrf_token": csrf_from(page)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    recorded = editor.post(f"{ACTION}/updates", data=form_of(editor), follow_redirects=False)
+    assert recorded.headers["location"].endswith("updated=submitted")
+    approvals = admin_client.get("/approvals").text
+    assert "OM1:" in approvals and "Progressing well." in approvals
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "set_approval")).one()
+    assert '"requires_approval": true' in event.after_json
+    forbidden = editor.post(
+        "/plans/reduced-offending-2018-21/approval", data={"required": "no", "csrf_token": editor.csrf}
+    )
+    assert forbidden.status_code == 403

@@ -325,6 +325,32 @@ def update_plan_public(slug: str, session: SessionDep, user: AdminUser, public: 
     return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
 
 
+@router.post("/plans/{slug}/approval")
+def update_plan_approval(slug: str, session: SessionDep, user: AdminUser, required: str = Form("")):
+    """Whether editors' updates wait for the office's approval before boards see them."""
+    plan = plan_or_404(session, slug)
+    before = plan.requires_approval
+    plan.requires_approval = required == "yes"
+    session.add(plan)
+    record_event(
+        session,
+        user=user,
+        verb="set_approval",
+        entity_type="plan",
+        entity_id=plan.id,
+        summary=f"Updates to {plan.short_title} "
+        + (
+            "now need the office's approval"
+            if plan.requires_approval
+            else "no longer need approval"
+        ),
+        before={"requires_approval": before},
+        after={"requires_approval": plan.requires_approval},
+    )
+    session.commit()
+    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+
+
 def _public_plan_or_404(session: Session, slug: str) -> Plan:
     plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
     if plan is None or not plan.is_public:
