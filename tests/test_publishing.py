@@ -269,3 +269,15 @@ class TestPublicView:
                 "/sign-in"
             ), path
         assert app_client.get("/api/v1/plans").status_code == 401
+
+
+def test_the_office_turns_the_public_view_on_and_off(admin, app_client, session):
+    from tests.conftest import csrf_from
+
+    slug = "police-and-crime-plan-2021-24"
+    assert app_client.get(f"/public/plans/{slug}").status_code == 404
+    csrf = csrf_from(admin.get(f"/plans/{slug}").text)
+    admin.post(f"/plans/{slug}/public", data={"public": "yes", "csrf_token": csrf})
+    assert app_client.get(f"/public/plans/{slug}").status_code == 200
+    admin.post(f"/plans/{slug}/public", data={"public": "no", "csrf_token": csrf})
+    assert app_client.get(f"/public/plans/{slug}").status_code == 404

@@ -304,51 +304,59 @@ def read_published_changes(
 # --- The public view: published reports and the top levels of a public plan, nothing else ---
 
 
-@router.post("/plans/{slug}/public")
-def update_plan_public(slug: str, session: SessionDep, user: AdminUser, public: str = Form("")):
+def _set_plan_setting(
+    session: Session, *, slug: str, user, field: str, value: bool, verb: str, summary: str
+) -> RedirectResponse:
+    """Change one of a plan's yes/no settings, with an audit event saying before and after."""
     plan = plan_or_404(session, slug)
-    before = plan.is_public
-    plan.is_public = public == "yes"
+    before = getattr(plan, field)
+    setattr(plan, field, value)
     session.add(plan)
     record_event(
         session,
         user=user,
-        verb="set_public",
+        verb=verb,
         entity_type="plan",
         entity_id=plan.id,
-        summary=f"{'Published' if plan.is_public else 'Withdrew'} the public view of "
-        f"{plan.short_title}",
-        before={"is_public": before},
-        after={"is_public": plan.is_public},
+        summary=summary.format(plan=plan.short_title),
+        before={field: before},
+        after={field: value},
     )
     session.commit()
     return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+
+
+@router.post("/plans/{slug}/public")
+def update_plan_public(slug: str, session: SessionDep, user: AdminUser, public: str = Form("")):
+    value = public == "yes"
+    summary = ("Published" if value else "Withdrew") + " the public view of {plan}"
+    return _set_plan_setting(
+        session,
+        slug=slug,
+        user=user,
+        field="is_public",
+        value=value,
+        verb="set_public",
+        summary=summary,
+    )
 
 
 @router.post("/plans/{slug}/approval")
 def update_plan_approval(slug: str, session: SessionDep, user: AdminUser, required: str = Form("")):
     """Whether editors' updates wait for the office's approval before boards see them."""
-    plan = plan_or_404(session, slug)
-    before = plan.requires_approval
-    plan.requires_approval = required == "yes"
-    session.add(plan)
-    record_event(
-        session,
-        user=user,
-        verb="set_approval",
-        entity_type="plan",
-        entity_id=plan.id,
-        summary=f"Updates to {plan.short_title} "
-        + (
-            "now need the office's approval"
-            if plan.requires_approval
-            else "no longer need approval"
-        ),
-        before={"requires_approval": before},
-        after={"requires_approval": plan.requires_approval},
+    value = required == "yes"
+    summary = "Updates to {plan} " + (
+        "now need the office's approval" if value else "no longer need approval"
     )
-    session.commit()
-    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+    return _set_plan_setting(
+        session,
+        slug=slug,
+        user=user,
+        field="requires_approval",
+        value=value,
+        verb="set_approval",
+        summary=summary,
+    )
 
 
 def _public_plan_or_404(session: Session, slug: str) -> Plan:
