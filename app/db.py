@@ -44,5 +44,6 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Iterator[Session]:
-    with Session(get_engine()) as session:
+    # Objects stay readable after a commit: a handler commits, then renders what it wrote.
+    with Session(get_engine(), expire_on_commit=False) as session:
         yield session

@@ -1,5 +1,6 @@
 """FastAPI dependencies, in one place: the database session, the signed-in user, roles, CSRF."""
 
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,6 +23,17 @@ SessionDep = Annotated[Session, Depends(get_session)]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+@dataclass(frozen=True)
+class UserView:
+    """What pages show of the signed-in user: plain values, safe to read after the request's
+    database session has closed (an error page is rendered after it)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+
 class SignInRequired(Exception):
     """Raised for a page that needs a signed-in user; answered with a redirect to sign-in."""
 
@@ -37,7 +49,16 @@ def get_signed_in(request: Request, session: SessionDep) -> SignedIn | None:
     if not hasattr(request.state, "signed_in"):
         signed_in = load_session(session, request.cookies.get(SESSION_COOKIE))
         request.state.signed_in = signed_in
-        request.state.user = signed_in.user if signed_in else None
+        request.state.user = (
+            UserView(
+                id=signed_in.user.id,
+                email=signed_in.user.email,
+                display_name=signed_in.user.display_name,
+                role=signed_in.user.role,
+            )
+            if signed_in
+            else None
+        )
         request.state.csrf_token = (
             signed_in.auth_session.csrf_token
             if signed_in

@@ -267,3 +267,30 @@ def plantrack(engine):
         )
 
     return run
+
+
+@pytest.fixture(scope="module")
+def own_database(backend, tmp_path_factory):
+    """A database of the module's own, for tests whose code commits for real (the CLI, the
+    app with its own per-request sessions): yields (url, engine)."""
+    with temporary_database(backend, tmp_path_factory) as url:
+        migrate(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            load_seed(session)
+            session.commit()
+        yield url, engine
+        engine.dispose()
+
+
+@pytest.fixture
+def own_app_client(own_database, monkeypatch):
+    """The app exactly as served: a new session per request, closed when the request ends."""
+    from fastapi.testclient import TestClient
+
+    import app.db
+    from app.main import create_app
+
+    monkeypatch.setattr(app.db, "get_engine", lambda: own_database[1])
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client

@@ -7,24 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
 
-from app.db import make_engine
-from app.seed import load_seed
-from tests.conftest import migrate, temporary_database
-
-
-@pytest.fixture(scope="module")
-def own_database(backend, tmp_path_factory):
-    """The CLI commits for real, so these tests get a database of their own."""
-    with temporary_database(backend, tmp_path_factory) as url:
-        migrate(url)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            load_seed(session)
-            session.commit()
-        yield url, engine
-        engine.dispose()
 
 
 @pytest.fixture
@@ -50,20 +33,8 @@ def plantrack(own_database):
 
 
 @pytest.fixture
-def app_client(own_database):
-    from fastapi.testclient import TestClient
-
-    from app.db import get_session
-    from app.main import create_app
-
-    def own_session():
-        with Session(own_database[1]) as session:
-            yield session
-
-    app = create_app()
-    app.dependency_overrides[get_session] = own_session
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+def app_client(own_app_client):
+    return own_app_client
 
 
 def unique_email() -> str:
