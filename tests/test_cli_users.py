@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import text
 
 
-
 @pytest.fixture
 def engine(own_database):
     return own_database[1]

@@ -184,6 +184,7 @@ def test_the_office_turns_approval_on_for_a_plan(admin_client, editor, session):
     event = session.exec(select(AuditEvent).where(AuditEvent.verb == "set_approval")).one()
     assert '"requires_approval": true' in event.after_json
     forbidden = editor.post(
-        "/plans/reduced-offending-2018-21/approval", data={"required": "no", "csrf_token": editor.csrf}
+        "/plans/reduced-offending-2018-21/approval",
+        data={"required": "no", "csrf_token": editor.csrf},
     )
     assert forbidden.status_code == 403

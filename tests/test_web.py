@@ -88,5 +88,7 @@ def test_an_htmx_filter_gets_only_the_results_block(client):
     assert "<html" not in fragment and "govuk-header" not in fragment
     assert "pt-rag--red" in fragment and "pt-rag--green" not in fragment
     assert "<strong>2</strong> of 34 actions shown (filtered)" in fragment
-    full = client.get("/plans/reduced-offending-2018-21", params={"rag": "red", "as_at": "2019-03-31"})
+    full = client.get(
+        "/plans/reduced-offending-2018-21", params={"rag": "red", "as_at": "2019-03-31"}
+    )
     assert "<html" in full.text and '<div id="results"' in full.text
