@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.domain.status import ActionStatus, statuses_as_at
 from app.models import (
-    Action,
     Board,
     DeliveryGroup,
     Meeting,
@@ -236,15 +235,3 @@ def completion(
             row.stale += 1 if state.stale else 0
     order = lambda row: (-row.missing, row.label)  # noqa: E731
     return sorted(owners.values(), key=order), sorted(by_group.values(), key=order)
-
-
-def plans_of_board(session: Session, *, board_id: int) -> list[Plan]:
-    return list(
-        session.exec(select(Plan).where(Plan.board_id == board_id, Plan.status == "active"))
-    )
-
-
-def actions_led_by(session: Session, *, action_ids: set[int]) -> list[Action]:
-    if not action_ids:
-        return []
-    return list(session.exec(select(Action).where(Action.id.in_(action_ids))))
