@@ -7,7 +7,9 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from app.auth import (
+from app.core.db import get_session
+from app.core.models import Role, User
+from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     SignedIn,
@@ -15,8 +17,6 @@ from app.auth import (
     presession_csrf_token,
     tokens_match,
 )
-from app.db import get_session
-from app.models import Role, User
 
 SessionDep = Annotated[Session, Depends(get_session)]
 

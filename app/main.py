@@ -5,8 +5,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api.router import api_router
-from app.config import PROJECT_ROOT
-from app.db import get_engine
+from app.core.config import PROJECT_ROOT
+from app.core.db import get_engine
 from app.deps import SignInRequired, sign_in_redirect_path
 from app.web.errors import install_error_handlers
 from app.web.router import web_router

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from app.cli import alembic_config
-from app.db import make_engine
-from app.models import Action, Plan, StatusUpdate, Theme
-from app.seed import load_seed
+from app.core.db import make_engine
+from app.core.migrations import alembic_config
+from app.core.models import Action, Plan, StatusUpdate, Theme
+from app.domain.seed import load_seed
 
 
 def fresh_database() -> tuple[str, object]:

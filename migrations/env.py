@@ -3,9 +3,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from app.config import get_settings
-from app.db import make_engine
+import app.core.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.core.config import get_settings
+from app.core.db import make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.cli import alembic_config
-from app.db import make_engine
-from app.seed import load_seed
+from app.core.db import make_engine
+from app.core.migrations import alembic_config
+from app.domain.seed import load_seed
 
 POSTGRES_URL = os.environ.get("PLANTRACK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -128,7 +128,7 @@ def demo_users() -> dict[str, dict]:
     """The demo accounts by role: the first of each role, plus every editor by e-mail."""
     import yaml
 
-    from app.config import PROJECT_ROOT
+    from app.core.config import PROJECT_ROOT
 
     users = yaml.safe_load((PROJECT_ROOT / DEMO_USERS_FILE).read_text())["users"]
     chosen: dict[str, dict] = {}
@@ -170,7 +170,7 @@ def app_client(session):
     """An anonymous client of an app that uses the test's session."""
     from fastapi.testclient import TestClient
 
-    from app.db import get_session
+    from app.core.db import get_session
     from app.main import create_app
 
     app = create_app()
@@ -199,7 +199,7 @@ def smtp_server(monkeypatch):
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
 
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     received = []
 
@@ -223,7 +223,7 @@ def smtp_server(monkeypatch):
 def _second_client(session):
     from fastapi.testclient import TestClient
 
-    from app.db import get_session
+    from app.core.db import get_session
     from app.main import create_app
 
     app = create_app()
@@ -288,9 +288,9 @@ def own_app_client(own_database, monkeypatch):
     """The app exactly as served: a new session per request, closed when the request ends."""
     from fastapi.testclient import TestClient
 
-    import app.db
+    import app.core.db
     from app.main import create_app
 
-    monkeypatch.setattr(app.db, "get_engine", lambda: own_database[1])
+    monkeypatch.setattr(app.core.db, "get_engine", lambda: own_database[1])
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         yield client

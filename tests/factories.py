@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session
 
-from app.models import Action, Organisation, Plan, StatusUpdate, Theme
+from app.core.models import Action, Organisation, Plan, StatusUpdate, Theme
 
 _sequence = itertools.count(1)
 
@@ -81,3 +81,16 @@ def make_update(session: Session, action: Action, **overrides) -> StatusUpdate:
     session.add(update)
     session.flush()
     return update
+
+
+def build_plan(session, n_actions: int) -> Plan:
+    """A plan of n actions in five themes, each with an update and a third complete: for
+    checking that statement counts do not grow with the plan."""
+    plan = make_plan(session)
+    themes = [make_theme(session, plan) for _ in range(5)]
+    for i in range(n_actions):
+        action = make_action(session, plan, themes[i % 5], due_date=date(2021, 1, 1))
+        make_update(session, action, effective_on=date(2020, 6, 1), rag="green")
+        if i % 3 == 0:
+            make_update(session, action, effective_on=date(2020, 9, 1), stage="complete")
+    return plan

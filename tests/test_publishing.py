@@ -10,8 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
+from app.core.models import Action, Meeting, PublishedFile, User
 from app.domain.progress import get_plan
-from app.domain.publishing import (
+from app.domain.updates import UpdateIn, record_update
+from app.publishing import (
     PublishError,
     compare_reports,
     load_model,
@@ -19,8 +21,6 @@ from app.domain.publishing import (
     publish_report,
     published_file,
 )
-from app.domain.updates import UpdateIn, record_update
-from app.models import Action, Meeting, PublishedFile, User
 from app.reports.appendix import build_appendix
 
 SLUG = "reducing-offending-2015-18"

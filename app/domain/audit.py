@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, User
+from app.core.models import AuditEvent, User
 
 
 def _json(value) -> str | None:

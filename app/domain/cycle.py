@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.config import get_settings
-from app.domain.status import ActionStatus, statuses_as_at
-from app.models import (
+from app.core.config import get_settings
+from app.core.models import (
     Board,
     DeliveryGroup,
     Meeting,
@@ -25,6 +24,7 @@ from app.models import (
     Theme,
     User,
 )
+from app.domain.status import ActionStatus, statuses_as_at
 
 DONE_STAGES = frozenset({Stage.complete, Stage.carried_forward, Stage.withdrawn})
 

@@ -15,9 +15,9 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.core.models import Better, Indicator, IndicatorValue, Plan, PlanIndicator, User
 from app.domain.audit import record_event
 from app.domain.timescales import uk_date
-from app.models import Better, Indicator, IndicatorValue, Plan, PlanIndicator, User
 
 # --- Reading -------------------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.core.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
 from app.domain.progress import PlanProgress, progress_as_at
 from app.domain.status import ActionStatus, statuses_as_at
-from app.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
 
 
 @dataclass

@@ -12,10 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
+from app.core.models import Plan, Stage, Theme
 from app.domain.rag import allowed_rags
 from app.domain.status import ActionStatus, statuses_as_at
 from app.domain.timescales import uk_date
-from app.models import Plan, Stage, Theme
 
 
 def percent(part: int, whole: int) -> int | None:

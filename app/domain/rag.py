@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from app.models import Rag, RagScheme, Stage
+from app.core.models import Rag, RagScheme, Stage
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.domain.audit import record_event
-from app.domain.rag import RAG_LABELS, STAGE_LABELS
-from app.domain.status import statuses_as_at
-from app.models import (
+from app.core.models import (
     Action,
     ActionPartner,
     DeliveryGroup,
@@ -33,6 +30,9 @@ from app.models import (
     Theme,
     User,
 )
+from app.domain.audit import record_event
+from app.domain.rag import RAG_LABELS, STAGE_LABELS
+from app.domain.status import statuses_as_at
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NOT_CARRIED = frozenset({Stage.complete, Stage.withdrawn, Stage.carried_forward})

@@ -13,11 +13,11 @@ from email.message import EmailMessage
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.config import get_settings
+from app.core.config import get_settings
+from app.core.models import Action, DeliveryGroup, Meeting, Plan, Reminder, Theme, User
 from app.domain.audit import record_event
 from app.domain.cycle import Cycle, cycle_states
 from app.domain.timescales import uk_date
-from app.models import Action, DeliveryGroup, Meeting, Plan, Reminder, Theme, User
 
 
 class ReminderError(Exception):

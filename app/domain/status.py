@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.models import Action, ReviewState, Stage, StatusUpdate
+from app.core.models import Action, ReviewState, Stage, StatusUpdate
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from app.core.models import Action, Plan, ReviewState, Role, Stage, StatusUpdate, User
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.timescales import uk_date
-from app.models import Action, Plan, ReviewState, Role, Stage, StatusUpdate, User
 
 MAX_TEXT = 10_000
 

@@ -13,13 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
-from app.domain.audit import record_event
-from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
-from app.domain.status import latest_updates_as_at
-from app.imports.columns import FIELDS, propose_mapping
-from app.imports.reading import Row, Table, is_blank
-from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, parse_when, text_of
-from app.models import (
+from app.core.models import (
     Action,
     ActionPartner,
     Organisation,
@@ -31,6 +25,12 @@ from app.models import (
     Theme,
     User,
 )
+from app.domain.audit import record_event
+from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
+from app.domain.status import latest_updates_as_at
+from app.imports.columns import FIELDS, propose_mapping
+from app.imports.reading import Row, Table, is_blank
+from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, parse_when, text_of
 
 REQUIRED_COLUMNS = ("ref",)
 _HEADING_PREFIX = re.compile(

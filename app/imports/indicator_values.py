@@ -10,6 +10,7 @@ import io
 
 from sqlmodel import Session
 
+from app.core.models import IndicatorValue, User
 from app.domain.indicators import (
     ValueIn,
     check_value_fields,
@@ -17,7 +18,6 @@ from app.domain.indicators import (
     store_values,
     stored_periods,
 )
-from app.models import IndicatorValue, User
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5_000

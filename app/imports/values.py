@@ -4,8 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from app.core.models import Rag, Stage
 from app.domain.timescales import TimescaleError, financial_quarter_end, parse_timescale
-from app.models import Rag, Stage
 
 
 class ValueProblem(ValueError):

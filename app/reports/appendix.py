@@ -11,11 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, computed_field
 from sqlmodel import Session, select
 
-from app.domain.progress import Counts, count, headline
-from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
-from app.domain.status import ActionStatus, statuses_as_at
-from app.domain.timescales import uk_date
-from app.models import (
+from app.core.models import (
     Action,
     Board,
     DeliveryGroup,
@@ -25,6 +21,10 @@ from app.models import (
     Stage,
     Theme,
 )
+from app.domain.progress import Counts, count, headline
+from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
+from app.domain.status import ActionStatus, statuses_as_at
+from app.domain.timescales import uk_date
 
 STAGE_MEANINGS = {
     Stage.not_started: "Work on the action has not begun.",

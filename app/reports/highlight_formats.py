@@ -7,7 +7,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from weasyprint import HTML
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 from app.domain.timescales import uk_date
 from app.reports.charts import chart_png
 from app.reports.formats import Format

@@ -11,6 +11,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, computed_field
 from sqlmodel import Session
 
+from app.core.models import Indicator, IndicatorValue, Plan
 from app.domain.indicators import (
     format_number,
     read_indicator_versions,
@@ -20,7 +21,6 @@ from app.domain.indicators import (
     version_as_at,
 )
 from app.domain.timescales import uk_date
-from app.models import Indicator, IndicatorValue, Plan
 
 # unit -> (axis label, suffix after a figure)
 UNITS = {

@@ -1,6 +1,6 @@
 from weasyprint import HTML
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 from app.reports.appendix import AppendixReport
 from app.reports.render_html import render_html
 

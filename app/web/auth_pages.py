@@ -3,7 +3,11 @@ import secrets
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from app.auth import (
+from app.core.config import get_settings
+from app.core.passwords import verify_password
+from app.deps import CurrentUser, OptionalSignedIn, SessionDep
+from app.domain.audit import record_event
+from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     PasswordError,
@@ -13,10 +17,6 @@ from app.auth import (
     set_password,
     start_session,
 )
-from app.config import get_settings
-from app.deps import CurrentUser, OptionalSignedIn, SessionDep
-from app.domain.audit import record_event
-from app.passwords import verify_password
 from app.web.templating import templates
 
 router = APIRouter()
@@ -45,7 +45,7 @@ def _sign_in_page(
     new_nonce = None
     if not nonce:
         new_nonce = secrets.token_urlsafe(24)
-        from app.auth import presession_csrf_token
+        from app.domain.auth import presession_csrf_token
 
         request.state.csrf_token = presession_csrf_token(new_nonce)
     response = templates.TemplateResponse(

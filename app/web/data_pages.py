@@ -23,9 +23,10 @@ from sqlalchemy.orm import aliased, object_session
 from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
 
-from app.backup import export_all
+from app.core.models import Action, DeliveryGroup, Plan, Theme, User
 from app.deps import AdminUser, SessionDep
 from app.domain.audit import record_event
+from app.domain.backup import export_all
 from app.domain.plans import list_plans
 from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
 from app.imports import (
@@ -43,7 +44,6 @@ from app.imports import (
     read_table,
 )
 from app.imports.values import text_of
-from app.models import Action, DeliveryGroup, Plan, Theme, User
 from app.web.plan_pages import plan_or_404
 from app.web.templating import templates
 

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.core.models import Better, Indicator, User
 from app.deps import AdminUser, CurrentUser, SessionDep
 from app.domain.indicators import (
     DEFINITION_FIELDS,
@@ -32,7 +33,6 @@ from app.imports.indicator_values import (
     apply_values,
     parse_values_csv,
 )
-from app.models import Better, Indicator, User
 from app.reports.indicators import UNITS, build_indicator_section, format_value
 from app.web.templating import templates
 

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
+from app.core.models import AuditEvent, Meeting, Plan, PlanStatus, StatusUpdate, User
 from app.deps import AdminUser, SessionDep
 from app.domain.audit import read_events
 from app.domain.cycle import board_meetings, completion, cycle_for_meeting, next_meeting
 from app.domain.reminders import ReminderError, reminders_for_meeting, send_reminders
 from app.domain.updates import ReviewError, pending_updates, review_update
-from app.models import AuditEvent, Meeting, Plan, PlanStatus, StatusUpdate, User
 from app.web.templating import templates
 
 router = APIRouter()

@@ -7,14 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, select
 
-from app.auth import can_update_action, editable_action_ids
-from app.deps import CurrentUser, SessionDep
-from app.domain.plans import list_plans, read_plan_view
-from app.domain.progress import default_as_at, get_plan, progress_as_at
-from app.domain.rag import STAGE_LABELS, ratings
-from app.domain.status import ActionStatus
-from app.domain.timescales import uk_date
-from app.models import (
+from app.core.models import (
     Action,
     ActionPartner,
     Milestone,
@@ -28,6 +21,13 @@ from app.models import (
     Theme,
     User,
 )
+from app.deps import CurrentUser, SessionDep
+from app.domain.auth import can_update_action, editable_action_ids
+from app.domain.plans import list_plans, read_plan_view
+from app.domain.progress import default_as_at, get_plan, progress_as_at
+from app.domain.rag import STAGE_LABELS, ratings
+from app.domain.status import ActionStatus
+from app.domain.timescales import uk_date
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS, file_name
 from app.reports.render_html import render_html

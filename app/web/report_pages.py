@@ -7,10 +7,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session, select
 
+from app.core.models import Board, Meeting, Outcome, Plan, PublishedReport, Theme
 from app.deps import AdminUser, CurrentUser, OptionalSignedIn, SessionDep
 from app.domain.audit import record_event
 from app.domain.progress import default_as_at
-from app.domain.publishing import (
+from app.domain.timescales import uk_date
+from app.publishing import (
     PublishError,
     compare_reports,
     file_formats,
@@ -19,8 +21,6 @@ from app.domain.publishing import (
     publish_report,
     published_file,
 )
-from app.domain.timescales import uk_date
-from app.models import Board, Meeting, Outcome, Plan, PublishedReport, Theme
 from app.reports.appendix import build_appendix
 from app.reports.highlight import build_highlight, with_edited_text
 from app.reports.highlight_formats import HIGHLIGHT_FORMATS, render_highlight_html

@@ -2,7 +2,7 @@ from datetime import date
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from app.config import PROJECT_ROOT
+from app.core.config import PROJECT_ROOT
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS
 from app.domain.timescales import uk_date
 
@@ -30,7 +30,7 @@ templates.env.filters["stage_tag_class"] = lambda stage: STAGE_TAG_CLASSES.get(s
 templates.env.filters["due_text"] = due_text
 templates.env.globals["today"] = date.today
 
-from app.web.markdown import render_markdown  # noqa: E402
+from app.reports.markdown import render_markdown  # noqa: E402
 
 templates.env.filters["markdown"] = render_markdown
 

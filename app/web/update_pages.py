@@ -6,8 +6,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
-from app.auth import can_update_action, editable_action_ids
+from app.core.models import Plan, PlanStatus, ReviewState, StatusUpdate, Theme
 from app.deps import AdminUser, CurrentUser, EditorUser, SessionDep
+from app.domain.auth import can_update_action, editable_action_ids
 from app.domain.cycle import cycle_for_meeting, cycle_states, next_meeting
 from app.domain.updates import (
     ActionEditRejected,
@@ -17,7 +18,6 @@ from app.domain.updates import (
     edit_action,
     record_update,
 )
-from app.models import Plan, PlanStatus, ReviewState, StatusUpdate, Theme
 from app.web.plan_pages import action_or_404, action_page_response, plan_or_404
 from app.web.templating import templates
 

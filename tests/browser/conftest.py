@@ -91,8 +91,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
     """The real app, served by uvicorn in a subprocess over a fresh, seeded SQLite file."""
     from sqlmodel import Session
 
-    from app.db import make_engine
-    from app.seed import load_seed
+    from app.core.db import make_engine
+    from app.domain.seed import load_seed
     from tests.conftest import migrate
 
     directory = tmp_path_factory.mktemp("browser")

@@ -79,9 +79,9 @@ def record_pending_update(
 
     from sqlmodel import Session, select
 
-    from app.db import make_engine
+    from app.core.db import make_engine
+    from app.core.models import Action, Plan, User
     from app.domain.updates import UpdateIn, record_update
-    from app.models import Action, Plan, User
 
     engine = make_engine(database_url)
     try:

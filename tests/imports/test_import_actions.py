@@ -10,6 +10,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import app.imports.actions as import_actions
+from app.core.models import (
+    Action,
+    ActionPartner,
+    AuditEvent,
+    Organisation,
+    Person,
+    Plan,
+    StatusUpdate,
+    Theme,
+)
 from app.imports import (
     FIELDS,
     ImportRefused,
@@ -19,16 +29,6 @@ from app.imports import (
     propose_mapping,
     read_table,
     validate_rows,
-)
-from app.models import (
-    Action,
-    ActionPartner,
-    AuditEvent,
-    Organisation,
-    Person,
-    Plan,
-    StatusUpdate,
-    Theme,
 )
 from tests.factories import make_action, make_plan, make_theme, make_update
 from tests.imports.workbooks import messy_workbook, with_cached_formula_value, xlsx

@@ -4,9 +4,9 @@ from datetime import date, datetime
 
 import pytest
 
+from app.core.models import Rag, Stage
 from app.imports import propose_mapping
 from app.imports.values import ValueProblem, parse_rag, parse_status, parse_when
-from app.models import Rag, Stage
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from datetime import date
 
 from app.domain.progress import get_plan
 from app.reports.appendix import Direction, build_appendix
-from tests.factories import make_action, make_plan, make_theme, make_update
+from tests.factories import build_plan, make_action, make_plan, make_theme, make_update
 
 HEADLINE = (
     "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%) have been completed, "
@@ -136,7 +136,6 @@ def test_the_five_point_scheme_prints_its_rules(session):
 
 
 def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, count_statements):
-    from tests.test_progress import build_plan
 
     small, large = build_plan(session, 50), build_plan(session, 500)
     session.expire_all()

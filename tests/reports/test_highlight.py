@@ -8,8 +8,8 @@ from docx import Document
 from pypdf import PdfReader
 from sqlmodel import select
 
+from app.core.models import Board, Meeting
 from app.domain.progress import get_plan
-from app.models import Board, Meeting
 from app.reports.highlight import StatusRow, build_highlight, describe_changes, with_edited_text
 from app.reports.highlight_formats import render_highlight_docx, render_highlight_pdf
 

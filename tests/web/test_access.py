@@ -92,7 +92,7 @@ def test_every_change_is_checked_on_the_server(
 ):
     from sqlmodel import select
 
-    from app.models import Action, Meeting, Plan
+    from app.core.models import Action, Meeting, Plan
 
     csrf = signed_in(app_client, role)
     if path.endswith("/updates"):
@@ -122,7 +122,7 @@ def test_a_missing_or_forged_csrf_token_is_refused_and_nothing_is_written(
 ):
     from sqlmodel import func, select
 
-    from app.models import StatusUpdate
+    from app.core.models import StatusUpdate
 
     sign_in(app_client, "admin")
     before = session.exec(select(func.count()).select_from(StatusUpdate)).one()

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.core.models import Meeting, Plan, PublishedFile, PublishedReport, User
 from app.domain.audit import record_event
-from app.models import Meeting, Plan, PublishedFile, PublishedReport, User
 from app.reports.appendix import AppendixReport
 from app.reports.highlight import HighlightReport
 
@@ -171,8 +171,8 @@ def _rows(model: BaseModel) -> dict[str, dict]:
 
 
 def _label(stage: str, rag: str | None) -> str:
+    from app.core.models import Stage
     from app.domain.rag import RAG_LABELS, STAGE_LABELS
-    from app.models import Stage
 
     text = STAGE_LABELS[Stage(stage)]
     return f"{text}, {RAG_LABELS[rag]}" if rag else text

@@ -14,18 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
-from app.backup import (
-    FORMAT,
-    NOT_EXPORTED,
-    BackupError,
-    backup_sqlite,
-    export_all,
-    exported_tables,
-    import_backup,
-    non_empty_tables,
-)
-from app.db import make_engine
-from app.models import (
+from app.core.db import make_engine
+from app.core.models import (
     Action,
     AuditEvent,
     Indicator,
@@ -38,7 +28,17 @@ from app.models import (
     StatusUpdate,
     User,
 )
-from app.seed import load_seed
+from app.domain.backup import (
+    FORMAT,
+    NOT_EXPORTED,
+    BackupError,
+    backup_sqlite,
+    export_all,
+    exported_tables,
+    import_backup,
+    non_empty_tables,
+)
+from app.domain.seed import load_seed
 from tests.conftest import migrate, temporary_database
 
 

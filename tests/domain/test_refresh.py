@@ -16,10 +16,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.domain.progress import progress_as_at
-from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
-from app.domain.status import latest_updates_as_at
-from app.models import (
+from app.core.models import (
     Action,
     ActionPartner,
     AuditEvent,
@@ -28,6 +25,9 @@ from app.models import (
     StatusUpdate,
     Theme,
 )
+from app.domain.progress import progress_as_at
+from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+from app.domain.status import latest_updates_as_at
 from tests.factories import make_action, make_plan, make_theme, make_update
 
 REFRESH_DATE = date(2018, 4, 1)

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import app.core.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 FORMAT = "plantrack-backup"
 FORMAT_VERSION = 1

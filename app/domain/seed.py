@@ -13,10 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, select
 
-from app.config import PROJECT_ROOT
-from app.domain.rag import allowed_rags
-from app.domain.timescales import TimescaleError, parse_timescale
-from app.models import (
+from app.core.config import PROJECT_ROOT
+from app.core.models import (
     Action,
     ActionPartner,
     Board,
@@ -40,7 +38,9 @@ from app.models import (
     Theme,
     User,
 )
-from app.passwords import hash_password
+from app.core.passwords import hash_password
+from app.domain.rag import allowed_rags
+from app.domain.timescales import TimescaleError, parse_timescale
 
 SEED_DIRECTORY = PROJECT_ROOT / "seed_data"
 

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from app.domain.progress import get_plan, headline, percent, progress_as_at
-from tests.factories import make_action, make_plan, make_theme, make_update
+from tests.factories import build_plan, make_action, make_plan, make_theme, make_update
 
 AS_AT = date(2018, 3, 31)
 
@@ -141,17 +141,6 @@ def test_scheduled_means_due_on_or_before_and_overdue_means_past_due(session):
     assert progress.withdrawn == 1
     assert progress.rag["green"] == 1
     assert earlier.id  # the overdue one
-
-
-def build_plan(session, n_actions: int):
-    plan = make_plan(session)
-    themes = [make_theme(session, plan) for _ in range(5)]
-    for i in range(n_actions):
-        action = make_action(session, plan, themes[i % 5], due_date=date(2021, 1, 1))
-        make_update(session, action, effective_on=date(2020, 6, 1), rag="green")
-        if i % 3 == 0:
-            make_update(session, action, effective_on=date(2020, 9, 1), stage="complete")
-    return plan
 
 
 def test_progress_takes_the_same_number_of_queries_at_50_and_500_actions(session, count_statements):

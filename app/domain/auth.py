@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from app.config import get_settings
-from app.models import Action, AuthSession, DeliveryGroup, Role, SignInAttempt, Theme, User
-from app.passwords import hash_password, verify_password
+from app.core.config import get_settings
+from app.core.models import Action, AuthSession, DeliveryGroup, Role, SignInAttempt, Theme, User
+from app.core.passwords import hash_password, verify_password
 
 SESSION_COOKIE = "plantrack_session"
 PRESESSION_COOKIE = "plantrack_presession"

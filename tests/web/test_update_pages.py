@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from app.models import Action, AuditEvent, StatusUpdate
+from app.core.models import Action, AuditEvent, StatusUpdate
 from tests.conftest import csrf_from, sign_in
 
 ACTION = "/plans/reduced-offending-2018-21/actions/OM1"
@@ -114,7 +114,7 @@ def test_the_second_of_two_simultaneous_posts_sees_the_first(editor, session, ad
         follow_redirects=False,
     )
     assert resent.status_code == 303
-    from app.models import Plan
+    from app.core.models import Plan
 
     action_id = session.exec(
         select(Action.id)

@@ -3,10 +3,10 @@
 import pytest
 from sqlmodel import func, select
 
+from app.core.models import Meeting, Reminder
 from app.domain.cycle import completion, cycle_for_meeting, working_days_before
 from app.domain.progress import get_plan
 from app.domain.reminders import ReminderError, send_reminders
-from app.models import Meeting, Reminder
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_an_unreachable_mail_server_is_reported_and_nothing_is_recorded(
 ):
     import socket
 
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:

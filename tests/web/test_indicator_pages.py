@@ -3,8 +3,8 @@
 import pytest
 from sqlmodel import func, select
 
+from app.core.models import IndicatorValue
 from app.domain.indicators import read_indicator_values, read_indicator_versions
-from app.models import IndicatorValue
 from tests.conftest import csrf_from
 
 KEY = "confidence-in-police"

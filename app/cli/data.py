@@ -12,9 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
-from app.config import get_settings
-from app.db import get_engine
-from app.models import Plan
+from app.core.config import get_settings
+from app.core.db import get_engine
+from app.core.models import Plan
 
 plan_app = typer.Typer(no_args_is_help=True, help="Refresh a plan into its successor.")
 import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
@@ -255,7 +255,7 @@ def export(
     ] = False,
 ) -> None:
     """Export the whole database as JSON (users without password hashes unless asked)."""
-    from app.backup import export_all, write_json
+    from app.domain.backup import export_all, write_json
 
     if not everything:
         _fail("give --all: a whole-database export is the only kind so far", code=2)
@@ -289,7 +289,7 @@ def import_backup(
     file: Annotated[Path, typer.Argument(help="A file written by `plantrack export --all`.")],
 ) -> None:
     """Restore an export into an empty database made by `plantrack db upgrade`."""
-    from app.backup import BackupError, import_backup, read_json
+    from app.domain.backup import BackupError, import_backup, read_json
 
     try:
         counts = import_backup(get_engine(), read_json(file))
@@ -302,7 +302,7 @@ def backup(
     output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
 ) -> None:
     """Copy a live SQLite database consistently (for PostgreSQL use pg_dump)."""
-    from app.backup import BackupError, backup_sqlite
+    from app.domain.backup import BackupError, backup_sqlite
 
     settings = get_settings()
     url = make_url(settings.database_url)

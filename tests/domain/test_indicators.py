@@ -10,6 +10,7 @@ from markupsafe import escape
 from PIL import Image
 from sqlmodel import func, select
 
+from app.core.models import AuditEvent, IndicatorValue, PlanIndicator, User
 from app.domain.indicators import (
     IndicatorError,
     UnknownIndicator,
@@ -25,7 +26,6 @@ from app.domain.indicators import (
 )
 from app.domain.progress import get_plan
 from app.imports.indicator_values import MAX_ROWS, apply_values, parse_values_csv
-from app.models import AuditEvent, IndicatorValue, PlanIndicator, User
 from app.reports import charts
 from app.reports.charts import chart_png, chart_svg
 from app.reports.indicators import (

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlmodel import func, select
 
+from app.core.models import Action, AuditEvent, Plan, StatusUpdate, User
 from app.domain.progress import get_plan
 from app.domain.status import statuses_as_at
 from app.domain.updates import (
@@ -15,7 +16,6 @@ from app.domain.updates import (
     record_update,
     review_update,
 )
-from app.models import Action, AuditEvent, Plan, StatusUpdate, User
 
 TODAY = date(2026, 11, 21)
 

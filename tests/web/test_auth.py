@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from app.auth import SESSION_COOKIE, token_hash
-from app.models import AuthSession
+from app.core.models import AuthSession
+from app.domain.auth import SESSION_COOKIE, token_hash
 from tests.conftest import csrf_from, demo_users, sign_in
 
 
@@ -130,7 +130,7 @@ def test_changing_the_password_ends_every_session(app_client, viewer_client, ses
 def test_the_default_secret_key_is_refused_outside_development(environment, monkeypatch):
     from pydantic import ValidationError
 
-    from app.config import Settings
+    from app.core.config import Settings
 
     monkeypatch.delenv("PLANTRACK_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="PLANTRACK_SECRET_KEY"):

@@ -11,9 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.domain.status import statuses_as_at
-from app.imports import MAX_BYTES
-from app.models import (
+from app.core.models import (
     Action,
     ActionPartner,
     AuditEvent,
@@ -25,6 +23,8 @@ from app.models import (
     Theme,
     User,
 )
+from app.domain.status import statuses_as_at
+from app.imports import MAX_BYTES
 from app.web.data_pages import plan_lineage
 from tests.conftest import csrf_from, demo_users
 from tests.factories import make_plan

@@ -9,10 +9,11 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
-from app.config import PROJECT_ROOT, get_settings
-from app.db import get_engine
+from app.core.config import get_settings
+from app.core.db import get_engine
+from app.core.migrations import alembic_config
+from app.core.models import Plan
 from app.domain.progress import get_plan, progress_as_at
-from app.models import Plan
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
@@ -45,14 +46,6 @@ AsAtOption = Annotated[
         "--as-at", help="Date the figures are computed as at (YYYY-MM-DD); default today."
     ),
 ]
-
-
-def alembic_config():
-    from alembic.config import Config
-
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return config
 
 
 @db_app.command("upgrade")
@@ -90,7 +83,7 @@ def seed(
     ] = False,
 ) -> None:
     """Load the demo data from seed_data/ (idempotent: existing rows are left alone)."""
-    from app.seed import SeedError, database_is_empty, load_seed
+    from app.domain.seed import SeedError, database_is_empty, load_seed
 
     with _session() as session:
         if if_empty and not database_is_empty(session):
@@ -232,10 +225,10 @@ def user_create(
     """Create an account."""
     from datetime import UTC, datetime
 
-    from app.auth import PasswordError, check_password_rules, normalise_email
+    from app.core.models import Organisation, Person, Role, User
+    from app.core.passwords import hash_password
     from app.domain.audit import record_event
-    from app.models import Organisation, Person, Role, User
-    from app.passwords import hash_password
+    from app.domain.auth import PasswordError, check_password_rules, normalise_email
 
     if role not in {r.value for r in Role}:
         fail(f"'{role}' is not a role: choose admin, editor or viewer", code=2)
@@ -292,8 +285,8 @@ def user_create(
 
 
 def _user_or_fail(session: Session, email: str):
-    from app.auth import normalise_email
-    from app.models import User
+    from app.core.models import User
+    from app.domain.auth import normalise_email
 
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()
     if user is None:
@@ -304,8 +297,8 @@ def _user_or_fail(session: Session, email: str):
 @user_app.command("disable")
 def user_disable(email: str) -> None:
     """Disable an account and end its sessions at once."""
-    from app.auth import revoke_all_sessions
     from app.domain.audit import record_event
+    from app.domain.auth import revoke_all_sessions
 
     with _session() as session:
         user = _user_or_fail(session, email)
@@ -335,8 +328,8 @@ def user_set_password(
     ] = None,
 ) -> None:
     """Set an account's password; its sessions end."""
-    from app.auth import PasswordError, set_password
     from app.domain.audit import record_event
+    from app.domain.auth import PasswordError, set_password
 
     secret = _read_new_password(password)
     with _session() as session:
@@ -398,7 +391,7 @@ def _plan_or_fail(session: Session, slug: str) -> Plan:
 
 def _register_data_commands() -> None:
     # plan refresh, import actions/template, export, import-backup, backup: app/cli_data.py
-    from app.cli_data import register
+    from app.cli.data import register
 
     register(app)
 

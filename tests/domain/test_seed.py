@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from app.models import Action, Plan, StatusUpdate, User
-from app.seed import SEED_DIRECTORY, SeedError, load_seed
+from app.core.models import Action, Plan, StatusUpdate, User
+from app.domain.seed import SEED_DIRECTORY, SeedError, load_seed
 
 
 def test_loading_the_seed_again_creates_nothing(session):
