@@ -3,8 +3,9 @@ from datetime import date
 from fastapi import APIRouter, Depends, HTTPException
 
 from app.deps import SessionDep, get_current_user, verify_csrf
+from app.domain.as_at import default_as_at
 from app.domain.plans import list_plans
-from app.domain.progress import PlanProgress, default_as_at, get_plan, progress_as_at
+from app.domain.progress import PlanProgress, get_plan, progress_as_at
 from app.reports.appendix import AppendixReport, build_appendix
 
 # Everyone signed in may read; the cookie session is the API's credential too.

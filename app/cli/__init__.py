@@ -161,7 +161,7 @@ def report_appendix(
     """The Progress Tracking appendix of a plan as at a date."""
     from pathlib import Path
 
-    from app.domain.progress import default_as_at
+    from app.domain.as_at import default_as_at
     from app.reports.appendix import build_appendix
     from app.reports.formats import FORMATS
 

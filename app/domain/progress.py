@@ -145,11 +145,3 @@ def progress_as_at(*, session: Session, plan: Plan, as_at: date) -> PlanProgress
 
 def get_plan(*, session: Session, slug: str) -> Plan | None:
     return session.exec(select(Plan).where(Plan.slug == slug)).first()
-
-
-def default_as_at(plan: Plan, today: date | None = None) -> date:
-    """A closed plan is read as at its end; any other as at today."""
-    today = today or date.today()
-    if plan.status == "closed":
-        return min(today, plan.period_end)
-    return today

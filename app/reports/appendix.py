@@ -4,7 +4,6 @@ Every format (page, PDF, Word, Excel, CSV, JSON) renders this same model, so the
 never disagree; a published report is this model stored.
 """
 
-import calendar
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -21,6 +20,7 @@ from app.core.models import (
     Stage,
     Theme,
 )
+from app.domain.as_at import default_since
 from app.domain.progress import Counts, count, headline
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
 from app.domain.status import ActionStatus, statuses_as_at
@@ -156,13 +156,6 @@ class AppendixReport(BaseModel):
     @property
     def all_actions(self) -> list[ActionRow]:
         return [row for theme in self.themes for row in theme.actions]
-
-
-def default_since(as_at: date) -> date:
-    """Boards receive these reports quarterly: the previous report is three months earlier."""
-    year, month = divmod(as_at.year * 12 + as_at.month - 1 - 3, 12)
-    month += 1
-    return date(year, month, min(as_at.day, calendar.monthrange(year, month)[1]))
 
 
 def direction_of_travel(before: ActionStatus, now: ActionStatus) -> Direction | None:

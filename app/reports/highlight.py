@@ -12,12 +12,13 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.core.models import Action, Board, Meeting, Milestone, Outcome, Plan, Stage, StatusUpdate
+from app.domain.as_at import default_since
 from app.domain.cycle import board_meetings
 from app.domain.progress import Counts, count, headline
 from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
 from app.domain.status import statuses_as_at
 from app.domain.timescales import uk_date
-from app.reports.appendix import RatingRule, default_since
+from app.reports.appendix import RatingRule
 from app.reports.indicators import IndicatorSection, build_indicator_sections
 
 

@@ -22,9 +22,10 @@ from app.core.models import (
     User,
 )
 from app.deps import CurrentUser, SessionDep
+from app.domain.as_at import default_as_at
 from app.domain.auth import can_update_action, editable_action_ids
 from app.domain.plans import list_plans, read_plan_view
-from app.domain.progress import default_as_at, get_plan, progress_as_at
+from app.domain.progress import get_plan, progress_as_at
 from app.domain.rag import STAGE_LABELS, ratings
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date

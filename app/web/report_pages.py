@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from app.core.models import Board, Meeting, Outcome, Plan, PublishedReport, Theme
 from app.deps import AdminUser, CurrentUser, OptionalSignedIn, SessionDep
+from app.domain.as_at import default_as_at
 from app.domain.audit import record_event
-from app.domain.progress import default_as_at
 from app.domain.timescales import uk_date
 from app.publishing import (
     PublishError,

@@ -1,0 +1,58 @@
+"""The one rule for the date a plan is read "as at", and the date changes are counted "since".
+
+Every entry point (pages, the API, the command line, publishing) resolves its dates here, so the
+same plan read without a date gives the same figures everywhere, and a bad pair of dates is
+refused with the same words.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from app.core.models import Plan, PlanStatus
+from app.domain.timescales import uk_date
+
+
+class AsAtError(ValueError):
+    """A date that cannot be used; ``field`` names the input it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def default_as_at(plan: Plan, today: date | None = None) -> date:
+    """A plan that is closed or whose period has ended is read as at its end date; any other
+    as at today."""
+    today = today or date.today()
+    if plan.status == PlanStatus.closed or plan.period_end < today:
+        return min(today, plan.period_end)
+    return today
+
+
+def default_since(as_at: date) -> date:
+    """Boards receive these reports quarterly: the previous report is three months earlier."""
+    year, month = divmod(as_at.year * 12 + as_at.month - 1 - 3, 12)
+    month += 1
+    return date(year, month, min(as_at.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class ReportDates:
+    as_at: date
+    since: date | None  # None: the report's own default (see default_since)
+
+
+def resolve_dates(
+    plan: Plan, *, as_at: date | None = None, since: date | None = None, today: date | None = None
+) -> ReportDates:
+    """The as-at date (default: default_as_at) and the optional "changes since" date, checked."""
+    resolved = as_at or default_as_at(plan, today)
+    if since is not None and since >= resolved:
+        raise AsAtError(
+            "since",
+            f"'Changes since' ({uk_date(since)}) must be before the as-at date "
+            f"({uk_date(resolved)}).",
+        )
+    return ReportDates(as_at=resolved, since=since)
