@@ -1,26 +1,56 @@
-"""FastAPI dependencies, in one place: the database session, the signed-in user, roles, CSRF."""
+"""FastAPI dependencies, in one place: the request's unit of work, the signed-in user, roles,
+CSRF, and the records a path names (loaded, or 404)."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from app.core.db import get_session
-from app.core.models import Role, User
+from app.core.db import begin_write
+from app.core.models import Action, Plan, Role, User
+from app.domain.actions import get_action
+from app.domain.as_at import AsAtError, ReportDates, resolve_dates
 from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
+    WRITES,
     SignedIn,
     load_session,
     presession_csrf_token,
     tokens_match,
 )
-
-SessionDep = Annotated[Session, Depends(get_session)]
+from app.domain.progress import get_plan
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work, and the one place that decides its fate: committed when the
+    handler returns, rolled back when it raises. Handlers and domain functions never commit.
+
+    A request that may write (POST and the like) begins as a write transaction, so on SQLite it
+    queues for the write lock at its start instead of failing half-way through. Where the
+    session comes from is the app's ``open_session`` (the tests give the app their own).
+    """
+    with request.app.state.open_session() as session:
+        session.info[WRITES] = request.method in UNSAFE_METHODS
+        if session.info[WRITES]:
+            begin_write(session)
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+# scope="function": the commit happens before the response is sent, so a redirect after a post
+# never reaches the browser before what it points to is written.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
@@ -121,3 +151,37 @@ async def verify_csrf(request: Request, signed_in: OptionalSignedIn) -> None:
 
 def sign_in_redirect_path(next_path: str) -> str:
     return f"/sign-in?next={quote(next_path, safe='')}"
+
+
+def load_plan(slug: str, session: SessionDep) -> Plan:
+    plan = get_plan(session=session, slug=slug)
+    if plan is None:
+        raise HTTPException(404, f"There is no plan called '{slug}'.")
+    return plan
+
+
+PlanDep = Annotated[Plan, Depends(load_plan)]
+
+
+def load_action(plan: PlanDep, ref: str, session: SessionDep) -> Action:
+    action = get_action(session=session, plan=plan, ref=ref)
+    if action is None:
+        raise HTTPException(404, f"{plan.short_title} has no action {ref}.")
+    return action
+
+
+ActionDep = Annotated[Action, Depends(load_action)]
+
+
+def resolve_report_dates(
+    request: Request, plan: PlanDep, as_at: date | None = None, since: date | None = None
+) -> ReportDates:
+    """The one as-at rule (app.domain.as_at) for every page and API route that reads a plan at
+    a date: a bad pair is a 400 page, or 422 from the API, in the same words."""
+    try:
+        return resolve_dates(plan, as_at=as_at, since=since)
+    except AsAtError as error:
+        raise HTTPException(422 if is_api(request) else 400, error.message) from None
+
+
+ReportDatesDep = Annotated[ReportDates, Depends(resolve_report_dates)]

@@ -165,17 +165,30 @@ def sign_in(client, who: str) -> str:
     return csrf_from(client.get("/").text)
 
 
+def app_using(session):
+    """The app, its requests sharing the test's session (so the test's transaction, rolled
+    back afterwards, holds everything they write). Each request's unit of work still commits
+    or rolls back: here a savepoint within the test's transaction."""
+    from app.main import create_app
+
+    @contextmanager
+    def open_session():
+        # What the test wrote before the request stays, as it would in a real database, even
+        # if the request's unit of work rolls back.
+        session.commit()
+        yield session
+
+    app = create_app()
+    app.state.open_session = open_session
+    return app
+
+
 @pytest.fixture
 def app_client(session):
     """An anonymous client of an app that uses the test's session."""
     from fastapi.testclient import TestClient
 
-    from app.core.db import get_session
-    from app.main import create_app
-
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app_using(session), raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -223,12 +236,7 @@ def smtp_server(monkeypatch):
 def _second_client(session):
     from fastapi.testclient import TestClient
 
-    from app.core.db import get_session
-    from app.main import create_app
-
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(app_using(session), raise_server_exceptions=False)
 
 
 @pytest.fixture

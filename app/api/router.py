@@ -1,11 +1,10 @@
-from datetime import date
+"""The JSON API under /api/v1: the same domain and report model as the pages."""
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 
-from app.deps import SessionDep, get_current_user, verify_csrf
-from app.domain.as_at import default_as_at
+from app.deps import PlanDep, ReportDatesDep, SessionDep, get_current_user, verify_csrf
 from app.domain.plans import list_plans
-from app.domain.progress import PlanProgress, get_plan, progress_as_at
+from app.domain.progress import PlanProgress, progress_as_at
 from app.reports.appendix import AppendixReport, build_appendix
 
 # Everyone signed in may read; the cookie session is the API's credential too.
@@ -27,21 +26,12 @@ def read_plans(session: SessionDep) -> list[dict]:
 
 
 @api_router.get("/plans/{slug}/progress")
-def read_plan_progress(slug: str, session: SessionDep, as_at: date | None = None) -> PlanProgress:
-    plan = get_plan(session=session, slug=slug)
-    if plan is None:
-        raise HTTPException(404, f"No plan with slug '{slug}'")
-    return progress_as_at(session=session, plan=plan, as_at=as_at or default_as_at(plan))
+def read_plan_progress(plan: PlanDep, dates: ReportDatesDep, session: SessionDep) -> PlanProgress:
+    return progress_as_at(session=session, plan=plan, as_at=dates.as_at)
 
 
 @api_router.get("/plans/{slug}/reports/appendix")
 def read_appendix_report(
-    slug: str, session: SessionDep, as_at: date | None = None, since: date | None = None
+    plan: PlanDep, dates: ReportDatesDep, session: SessionDep
 ) -> AppendixReport:
-    plan = get_plan(session=session, slug=slug)
-    if plan is None:
-        raise HTTPException(404, f"No plan with slug '{slug}'")
-    as_at = as_at or default_as_at(plan)
-    if since is not None and since >= as_at:
-        raise HTTPException(422, "'since' must be before 'as_at'")
-    return build_appendix(session, plan, as_at, since=since)
+    return build_appendix(session, plan, dates.as_at, since=dates.since)

@@ -1,12 +1,27 @@
-from collections.abc import Iterator
+"""The engine, sessions, and how a transaction that writes begins.
+
+SQLite (the embedded default) runs with WAL, foreign keys on and a busy timeout. A transaction
+that will write takes SQLite's write lock when it begins (BEGIN IMMEDIATE): a transaction that
+read first and then tried to write could otherwise fail at once with "database is locked"
+whatever the busy timeout, because SQLite cannot wait for a lock it might deadlock on.
+"""
+
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.core.config import get_settings
+
+# Set on a connection's execution options to make its next BEGIN an immediate one (SQLite).
+BEGIN_IMMEDIATE = "plantrack_begin_immediate"
+# How often a write transaction is tried when SQLite stays locked beyond its busy timeout.
+WRITE_ATTEMPTS = 3
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
@@ -32,7 +47,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -43,7 +59,28 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
-def get_session() -> Iterator[Session]:
-    # Objects stay readable after a commit: a handler commits, then renders what it wrote.
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+def new_session() -> Session:
+    # Objects stay readable after a commit: a handler's page is rendered from what it wrote.
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def is_locked(error: OperationalError) -> bool:
+    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+
+
+def begin_write(session: Session, *, pause: Callable[[float], None] = time.sleep) -> None:
+    """Begin the session's transaction as one that writes: on SQLite it holds the write lock
+    from the start, waiting the busy timeout for it, then trying again a bounded number of
+    times. Elsewhere (PostgreSQL) it simply begins. A no-op inside a transaction already begun
+    (the tests' outer transaction)."""
+    if session.in_transaction():
+        return
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            session.connection(execution_options={BEGIN_IMMEDIATE: True})
+            return
+        except OperationalError as error:
+            session.rollback()
+            if not is_locked(error) or attempt == WRITE_ATTEMPTS:
+                raise
+            pause(0.05 * attempt)

@@ -81,3 +81,10 @@ def read_events(
             .limit(limit)
         )
     )
+
+
+def audit_filter_choices(*, session: Session) -> tuple[list[str], list[str]]:
+    """The verbs and the kinds of thing the audit log holds, for its filters."""
+    verbs = sorted(set(session.exec(select(AuditEvent.verb).distinct())))
+    entity_types = sorted(set(session.exec(select(AuditEvent.entity_type).distinct())))
+    return verbs, entity_types

@@ -15,6 +15,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
+from app.core.db import begin_write
 from app.core.models import Action, AuthSession, DeliveryGroup, Role, SignInAttempt, Theme, User
 from app.core.passwords import hash_password, verify_password
 
@@ -150,10 +151,31 @@ def load_session(session: Session, token: str | None) -> SignedIn | None:
     ):
         return None
     if moment - _aware(auth_session.last_seen_at) > TOUCH_INTERVAL:
-        auth_session.last_seen_at = moment
-        session.add(auth_session)
-        session.commit()
+        _touch(session, auth_session_id=auth_session.id, moment=moment)
     return SignedIn(user=user, auth_session=auth_session)
+
+
+# Set on a request's session while its transaction is one that writes (see app.deps).
+WRITES = "plantrack_writes"
+
+
+def _touch(session: Session, *, auth_session_id: int, moment: datetime) -> None:
+    """Record that a session was seen. Reading a session never commits the request's
+    transaction: a request that writes carries the touch in its own transaction; a read takes a
+    short transaction of its own (on SQLite another connection may write while this one reads)."""
+    statement = (
+        update(AuthSession)
+        .where(AuthSession.id == auth_session_id)
+        .values(last_seen_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if session.info.get(WRITES):
+        session.execute(statement)
+        return
+    with Session(session.get_bind(), join_transaction_mode="create_savepoint") as own:
+        begin_write(own)
+        own.execute(statement)
+        own.commit()
 
 
 def revoke_session(session: Session, auth_session: AuthSession) -> None:
@@ -177,6 +199,26 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     session.add(user)
     revoke_all_sessions(session, user_id=user.id)
     session.flush()
+
+
+def change_password(
+    session: Session, *, user: User, current: str, new: str, confirm: str
+) -> dict[str, str]:
+    """Change a user's own password; the problems by form field (nothing written) if any."""
+    errors = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = "Your current password is not right."
+    if new != confirm:
+        errors["confirm_password"] = "The new passwords do not match."
+    if not errors:
+        try:
+            check_password_rules(new)
+        except PasswordError as error:
+            errors["new_password"] = str(error)
+    if errors:
+        return errors
+    set_password(session, user=user, password=new)
+    return {}
 
 
 def presession_csrf_token(nonce: str) -> str:

@@ -327,3 +327,12 @@ def backup_sqlite(database: Path, target: Path, *, busy_timeout_ms: int = 5000) 
     copy.close()
     partial.replace(target)
     return target.stat().st_size
+
+
+def export_snapshot(engine: Engine) -> dict:
+    """Every table as one consistent snapshot, read in a read-only transaction of its own (so a
+    long export never holds up the request that asked for it, nor sees it half-done)."""
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return export_all(connection)

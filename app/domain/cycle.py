@@ -19,11 +19,15 @@ from app.core.models import (
     Organisation,
     Person,
     Plan,
+    PlanStatus,
+    ReviewState,
     Stage,
     StatusUpdate,
     Theme,
     User,
 )
+from app.domain.auth import editable_action_ids
+from app.domain.errors import NotFound
 from app.domain.status import ActionStatus, statuses_as_at
 
 DONE_STAGES = frozenset({Stage.complete, Stage.carried_forward, Stage.withdrawn})
@@ -235,3 +239,87 @@ def completion(
             row.stale += 1 if state.stale else 0
     order = lambda row: (-row.missing, row.label)  # noqa: E731
     return sorted(owners.values(), key=order), sorted(by_group.values(), key=order)
+
+
+# --- Pages of the cycle ---------------------------------------------------------------------
+
+
+@dataclass
+class MyActionsSection:
+    plan: Plan
+    cycle: Cycle
+    states: list[ActionCycleState]  # needing an update first, then overdue, then by due date
+    themes: dict[int, Theme]
+    pending: dict[int, StatusUpdate]  # the user's own updates awaiting approval or returned
+
+
+def read_my_actions(*, session: Session, user: User, today: date) -> list[MyActionsSection]:
+    """The actions a lead may update, plan by plan, with what the next meeting needs."""
+    sections = []
+    plans = session.exec(
+        select(Plan).where(Plan.status == PlanStatus.active).order_by(Plan.title)
+    ).all()
+    for plan in plans:
+        ids = editable_action_ids(session, user=user, plan_id=plan.id)
+        if not ids or plan.board_id is None:
+            continue
+        meeting = next_meeting(session, board_id=plan.board_id, today=today)
+        if meeting is None:
+            continue
+        cycle = cycle_for_meeting(session, meeting=meeting)
+        states = cycle_states(session, plan=plan, cycle=cycle, action_ids=ids)
+        states.sort(key=lambda s: (not s.needs_update, not s.overdue, s.status.action.due_date))
+        pending = {
+            update.action_id: update
+            for update in session.exec(
+                select(StatusUpdate).where(
+                    StatusUpdate.action_id.in_(ids),
+                    StatusUpdate.review_state.in_([ReviewState.submitted, ReviewState.returned]),
+                    StatusUpdate.recorded_by_id == user.id,
+                )
+            )
+        }
+        themes = {t.id: t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
+        sections.append(MyActionsSection(plan, cycle, states, themes, pending))
+    return sections
+
+
+@dataclass
+class CompletionPage:
+    plans: list[Plan]
+    plan: Plan
+    meetings: list[Meeting]
+    cycle: Cycle
+    owners: list[CompletionRow]
+    groups: list[CompletionRow]
+
+
+def read_completion_page(
+    *, session: Session, plan_slug: str | None, meeting_id: int | None, today: date
+) -> CompletionPage:
+    """Updates due for a meeting of a plan's board (default: the first plan, its next meeting).
+
+    A meeting that belongs to another board (the plan was changed on the page) is not an error:
+    the plan's own next meeting is shown instead.
+    """
+    plans = list(
+        session.exec(
+            select(Plan)
+            .where(Plan.board_id.is_not(None))
+            .order_by((Plan.status != PlanStatus.active), Plan.title)
+        )
+    )
+    if not plans:
+        raise NotFound("There are no plans with a board yet.")
+    plan = next((p for p in plans if p.slug == plan_slug), None) if plan_slug else plans[0]
+    if plan is None:
+        raise NotFound(f"There is no plan called '{plan_slug}'.")
+    meetings = board_meetings(session, board_id=plan.board_id)
+    meeting = next((m for m in meetings if m.id == meeting_id), None)
+    if meeting is None:
+        meeting = next_meeting(session, board_id=plan.board_id, today=today)
+    if meeting is None:
+        raise NotFound("This plan's board has no meetings yet.")
+    cycle = cycle_for_meeting(session, meeting=meeting)
+    owners, groups = completion(session, plan=plan, cycle=cycle)
+    return CompletionPage(plans, plan, meetings, cycle, owners, groups)

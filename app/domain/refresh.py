@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core.models import (
@@ -39,7 +40,13 @@ NOT_CARRIED = frozenset({Stage.complete, Stage.withdrawn, Stage.carried_forward}
 
 
 class RefreshError(ValueError):
-    pass
+    """Why a refresh cannot be made; ``field`` names the input it concerns (the refresh form's
+    field names: new_slug, title, short_title, period_end, refresh_date, themes, mapping,
+    overrides)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -178,42 +185,52 @@ def plan_refresh(
     title, short_title = _clean(title), _clean(short_title)
     if not SLUG.match(new_slug) or len(new_slug) > 100:
         raise RefreshError(
-            f"'{new_slug}' is not a slug: use lower-case letters, digits and single hyphens"
+            f"'{new_slug}' is not a slug: use lower-case letters, digits and single hyphens",
+            field="new_slug",
         )
     if new_slug == source.slug:
-        raise RefreshError("the new plan needs a slug of its own, not the source plan's")
+        raise RefreshError(
+            "the new plan needs a slug of its own, not the source plan's", field="new_slug"
+        )
     if not title or len(title) > 300:
-        raise RefreshError("the new plan needs a title of at most 300 characters")
+        raise RefreshError("the new plan needs a title of at most 300 characters", field="title")
     if not short_title or len(short_title) > 120:
-        raise RefreshError("the new plan needs a short title of at most 120 characters")
+        raise RefreshError(
+            "the new plan needs a short title of at most 120 characters", field="short_title"
+        )
     if period_end < period_start:
         raise RefreshError(
             f"the period ends ({period_end.isoformat()}) before it starts "
-            f"({period_start.isoformat()})"
+            f"({period_start.isoformat()})",
+            field="period_end",
         )
     if refresh_date < source.period_start:
         raise RefreshError(
             f"the refresh date {refresh_date.isoformat()} is before {source.slug} starts "
-            f"({source.period_start.isoformat()})"
+            f"({source.period_start.isoformat()})",
+            field="refresh_date",
         )
 
     existing = session.exec(select(Plan).where(Plan.slug == new_slug)).first()
     if existing is not None and existing.predecessor_id != source.id:
         raise RefreshError(
             f"a plan with slug '{new_slug}' already exists and is not the successor of "
-            f"{source.slug}: choose another slug"
+            f"{source.slug}: choose another slug",
+            field="new_slug",
         )
 
     new_themes = [NewTheme(theme) if isinstance(theme, str) else theme for theme in themes]
     theme_titles = [_clean(theme.title) for theme in new_themes]
     if not theme_titles:
-        raise RefreshError("the new plan needs at least one theme")
+        raise RefreshError("the new plan needs at least one theme", field="themes")
     for theme_title in theme_titles:
         if not theme_title or len(theme_title) > 300:
-            raise RefreshError("every theme needs a title of at most 300 characters")
+            raise RefreshError(
+                "every theme needs a title of at most 300 characters", field="themes"
+            )
     duplicates = sorted({t for t in theme_titles if theme_titles.count(t) > 1})
     if duplicates:
-        raise RefreshError(f"theme '{duplicates[0]}' is listed twice")
+        raise RefreshError(f"theme '{duplicates[0]}' is listed twice", field="themes")
 
     group_names = {theme.delivery_group for theme in new_themes if theme.delivery_group}
     groups = {
@@ -222,7 +239,9 @@ def plan_refresh(
     }
     for name in sorted(group_names - groups.keys()):
         known = ", ".join(session.exec(select(DeliveryGroup.name).order_by(DeliveryGroup.name)))
-        raise RefreshError(f"unknown delivery group '{name}' (known: {known or 'none'})")
+        raise RefreshError(
+            f"unknown delivery group '{name}' (known: {known or 'none'})", field="themes"
+        )
 
     existing_themes: dict[str, Theme] = {}
     if existing is not None:
@@ -250,12 +269,14 @@ def plan_refresh(
         if old not in old_titles:
             raise RefreshError(
                 f"the mapping names theme '{old}', which {source.slug} does not have "
-                f"(its themes: {', '.join(sorted(old_titles))})"
+                f"(its themes: {', '.join(sorted(old_titles))})",
+                field="mapping",
             )
         if new is not None and new not in theme_titles:
             raise RefreshError(
                 f"theme '{old}' is mapped to '{new}', which is not one of the new themes "
-                f"({', '.join(theme_titles)})"
+                f"({', '.join(theme_titles)})",
+                field="mapping",
             )
         mapping[old] = new
 
@@ -275,17 +296,19 @@ def plan_refresh(
     for ref, new in action_overrides.items():
         ref, new = ref.strip(), (_clean(new) if new else None)
         if ref not in by_ref:
-            raise RefreshError(f"{source.slug} has no action '{ref}'")
+            raise RefreshError(f"{source.slug} has no action '{ref}'", field="overrides")
         # On a re-run the override of an action already carried into the successor is moot.
         if by_ref[ref].stage in NOT_CARRIED and by_ref[ref].action.id not in carried_into:
             raise RefreshError(
                 f"action {ref} is {STAGE_LABELS[by_ref[ref].stage].lower()} as at "
-                f"{refresh_date.isoformat()}, so it is not carried forward"
+                f"{refresh_date.isoformat()}, so it is not carried forward",
+                field="overrides",
             )
         if new is not None and new not in theme_titles:
             raise RefreshError(
                 f"action {ref} is sent to '{new}', which is not one of the new themes "
-                f"({', '.join(theme_titles)})"
+                f"({', '.join(theme_titles)})",
+                field="overrides",
             )
         overrides[ref] = new
 
@@ -299,7 +322,8 @@ def plan_refresh(
         old_title, refs = next(iter(unmapped.items()))
         raise RefreshError(
             f"theme '{old_title}' has outstanding actions ({', '.join(refs)}): map it to a new "
-            "theme or retire it"
+            "theme or retire it",
+            field="mapping",
         )
 
     later = _updated_after(session, [s.action.id for s in outstanding], refresh_date)
@@ -339,12 +363,14 @@ def plan_refresh(
         if action.ref in taken_refs:
             raise RefreshError(
                 f"{new_slug} already has an action {action.ref} that was not carried forward "
-                f"from {source.slug}"
+                f"from {source.slug}",
+                field="new_slug",
             )
         if action.id in later:
             raise RefreshError(
                 f"action {action.ref} has an update effective {later[action.id].isoformat()}, "
-                f"after the refresh date {refresh_date.isoformat()}: choose a later refresh date"
+                f"after the refresh date {refresh_date.isoformat()}: choose a later refresh date",
+                field="refresh_date",
             )
         update = status.update
         preview.carried.append(
@@ -378,19 +404,27 @@ def _updated_after(session: Session, action_ids: list[int], when: date) -> dict[
 
 
 def apply_refresh(session: Session, preview: RefreshPreview) -> Plan:
-    """Write the preview in the caller's transaction (flushed, not committed); all or nothing."""
-    with session.begin_nested():
-        return _apply(session, preview)
+    """Write the preview in the caller's transaction (flushed, not committed); all or nothing:
+    a savepoint, so a failure leaves the caller's transaction as it was."""
+    try:
+        with session.begin_nested():
+            return _apply(session, preview)
+    except IntegrityError:
+        raise RefreshError(
+            "someone else changed these plans at the same moment", field="new_slug"
+        ) from None
 
 
 def _apply(session: Session, preview: RefreshPreview) -> Plan:
     source = session.get(Plan, preview.source_id)
     if source is None:
-        raise RefreshError(f"plan {preview.source_slug} no longer exists")
+        raise RefreshError(f"plan {preview.source_slug} no longer exists", field="new_slug")
     now = datetime.now(UTC)
     if preview.existing_plan_id is None:
         if session.exec(select(Plan.id).where(Plan.slug == preview.new_slug)).first():
-            raise RefreshError(f"a plan with slug '{preview.new_slug}' was created meanwhile")
+            raise RefreshError(
+                f"a plan with slug '{preview.new_slug}' was created meanwhile", field="new_slug"
+            )
         plan = Plan(
             slug=preview.new_slug,
             title=preview.title,
@@ -521,3 +555,15 @@ def _apply(session: Session, preview: RefreshPreview) -> Plan:
         )
     session.flush()
     return plan
+
+
+def source_themes(*, session: Session, plan: Plan) -> list[tuple[Theme, str | None]]:
+    """A plan's themes in order, each with its delivery group's name: what a refresh starts from."""
+    return list(
+        session.exec(
+            select(Theme, DeliveryGroup.name)
+            .outerjoin(DeliveryGroup, DeliveryGroup.id == Theme.delivery_group_id)
+            .where(Theme.plan_id == plan.id)
+            .order_by(Theme.position)
+        )
+    )

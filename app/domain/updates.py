@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from app.core.models import Action, Plan, ReviewState, Role, Stage, StatusUpdate, User
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
-from app.domain.timescales import uk_date
+from app.domain.timescales import TimescaleError, parse_timescale, uk_date
 
 MAX_TEXT = 10_000
 
@@ -212,6 +212,10 @@ def review_update(
     return status_update
 
 
+def get_update(*, session: Session, update_id: int) -> StatusUpdate | None:
+    return session.get(StatusUpdate, update_id)
+
+
 def pending_updates(session: Session) -> list[tuple[StatusUpdate, Action, Plan, User | None]]:
     rows = session.exec(
         select(StatusUpdate, Action, Plan, User)
@@ -239,8 +243,6 @@ def edit_action(
     due: str,
 ) -> Action:
     """The office corrects an action's wording or timescale; audited with before and after."""
-    from app.domain.timescales import TimescaleError, parse_timescale
-
     errors: dict[str, str] = {}
     title, description, due = title.strip(), description.strip(), due.strip()
     if not title:

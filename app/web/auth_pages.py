@@ -4,17 +4,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.config import get_settings
-from app.core.passwords import verify_password
 from app.deps import CurrentUser, OptionalSignedIn, SessionDep
 from app.domain.audit import record_event
 from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
-    PasswordError,
     SignInError,
     authenticate,
+    change_password,
+    presession_csrf_token,
     revoke_session,
-    set_password,
     start_session,
 )
 from app.web.templating import templates
@@ -45,8 +44,6 @@ def _sign_in_page(
     new_nonce = None
     if not nonce:
         new_nonce = secrets.token_urlsafe(24)
-        from app.domain.auth import presession_csrf_token
-
         request.state.csrf_token = presession_csrf_token(new_nonce)
     response = templates.TemplateResponse(
         request,
@@ -95,7 +92,8 @@ def create_sign_in(
             session, email=email, password=password, client_address=client_address(request)
         )
     except SignInError as error:
-        session.commit()  # the failed attempt counts towards the limit
+        # Returned, not raised: the request's transaction commits, and with it the failed
+        # attempt, which counts towards the limit.
         return _sign_in_page(
             request, next_path=next_path, email=email, error=str(error), status_code=400
         )
@@ -108,7 +106,6 @@ def create_sign_in(
         entity_id=user.id,
         summary=f"{user.email} signed in",
     )
-    session.commit()
     response = RedirectResponse(next_path, status_code=303)
     settings = get_settings()
     response.set_cookie(
@@ -127,7 +124,6 @@ def create_sign_in(
 def create_sign_out(session: SessionDep, signed_in: OptionalSignedIn):
     if signed_in:
         revoke_session(session, signed_in.auth_session)
-        session.commit()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -147,16 +143,13 @@ def update_password(
     new_password: str = Form(""),
     confirm_password: str = Form(""),
 ):
-    errors = {}
-    if not verify_password(user.password_hash, current_password):
-        errors["current_password"] = "Your current password is not right."
-    if new_password != confirm_password:
-        errors["confirm_password"] = "The new passwords do not match."
-    if not errors:
-        try:
-            set_password(session, user=user, password=new_password)
-        except PasswordError as error:
-            errors["new_password"] = str(error)
+    errors = change_password(
+        session,
+        user=user,
+        current=current_password,
+        new=new_password,
+        confirm=confirm_password,
+    )
     if errors:
         return templates.TemplateResponse(
             request, "auth/password.html", {"errors": errors}, status_code=400
@@ -169,7 +162,6 @@ def update_password(
         entity_id=user.id,
         summary=f"{user.email} changed their password",
     )
-    session.commit()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -17,18 +17,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Engine, and_, func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, object_session
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.core.models import Action, DeliveryGroup, Plan, Theme, User
-from app.deps import AdminUser, SessionDep
+from app.core.models import Plan, Theme, User
+from app.deps import AdminUser, PlanDep, SessionDep
 from app.domain.audit import record_event
-from app.domain.backup import export_all
+from app.domain.backup import export_snapshot
 from app.domain.plans import list_plans
-from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+from app.domain.refresh import (
+    NewTheme,
+    RefreshError,
+    apply_refresh,
+    plan_refresh,
+    source_themes,
+)
 from app.imports import (
     FIELDS,
     MAX_BYTES,
@@ -44,7 +48,7 @@ from app.imports import (
     read_table,
 )
 from app.imports.values import text_of
-from app.web.plan_pages import plan_or_404
+from app.web.forms import parse_iso_date
 from app.web.templating import templates
 
 router = APIRouter()
@@ -69,13 +73,6 @@ def _sentence(message: str) -> str:
     message opening with a slug or a quoted name is left as it is."""
     first = message.split(" ", 1)[0]
     return message[:1].upper() + message[1:] if first.isalpha() else message
-
-
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
 
 
 # --- The hub ------------------------------------------------------------------------------------
@@ -137,49 +134,21 @@ class RefreshForm:
 
 
 def _old_themes(session: Session, plan: Plan) -> list[Theme]:
-    query = select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
-    return list(session.exec(query))
+    return [theme for theme, _group in source_themes(session=session, plan=plan)]
 
 
-def _first_refresh_form(session: Session, plan: Plan, old_themes: list[Theme]) -> RefreshForm:
+def _first_refresh_form(session: Session, plan: Plan) -> RefreshForm:
     """The form as first shown: the same themes (and delivery groups), each mapped to itself."""
-    group_ids = {theme.delivery_group_id for theme in old_themes if theme.delivery_group_id}
-    groups = {
-        group.id: group.name
-        for group in session.exec(select(DeliveryGroup).where(DeliveryGroup.id.in_(group_ids)))
-    }
+    themes = source_themes(session=session, plan=plan)
     lines = [
-        f"{theme.title} {GROUP_SEPARATOR} {groups[theme.delivery_group_id]}"
-        if theme.delivery_group_id in groups
-        else theme.title
-        for theme in old_themes
+        f"{theme.title} {GROUP_SEPARATOR} {group}" if group else theme.title
+        for theme, group in themes
     ]
     return RefreshForm(
         period_start=(plan.period_end + timedelta(days=1)).isoformat(),
         themes="\n".join(lines),
-        mapping={theme.id: MAP_TO + theme.title for theme in old_themes},
+        mapping={theme.id: MAP_TO + theme.title for theme, _group in themes},
     )
-
-
-# Where a message from plan_refresh is shown: the first field whose words it contains.
-_REFRESH_ERROR_FIELDS = (
-    ("refresh date", "refresh_date"),
-    ("is mapped to", "mapping"),
-    ("map it to", "mapping"),
-    ("the mapping names", "mapping"),
-    ("already has an action", "new_slug"),
-    ("slug", "new_slug"),
-    ("short title", "short_title"),
-    ("period", "period_end"),
-    ("needs a title", "title"),
-    ("action", "overrides"),
-    ("theme", "themes"),
-    ("delivery group", "themes"),
-)
-
-
-def _refresh_error_field(message: str) -> str:
-    return next((name for words, name in _REFRESH_ERROR_FIELDS if words in message), "new_slug")
 
 
 def _refresh_arguments(
@@ -198,7 +167,7 @@ def _refresh_arguments(
             if name != "refresh_date":
                 errors[name] = f"Enter the {label}, such as 2021-04-01"
             continue
-        parsed = _parse_date(value)
+        parsed = parse_iso_date(value)
         if parsed is None:
             errors[name] = f"The {label}, '{value}', is not a date: use the form YYYY-MM-DD"
         else:
@@ -282,8 +251,7 @@ def _checked_refresh(
         try:
             return plan_refresh(session, user=user, **arguments), form, old_themes, None
         except RefreshError as error:
-            message = str(error)
-            errors = {_refresh_error_field(message): _sentence(message)}
+            errors = {error.field: _sentence(str(error))}
     return (
         None,
         form,
@@ -293,19 +261,16 @@ def _checked_refresh(
 
 
 @router.get("/plans/{slug}/refresh")
-def read_refresh(request: Request, slug: str, session: SessionDep, user: AdminUser):
-    plan = plan_or_404(session, slug)
-    old_themes = _old_themes(session, plan)
+def read_refresh(request: Request, plan: PlanDep, session: SessionDep, user: AdminUser):
     return _refresh_form_page(
-        request, plan, old_themes, _first_refresh_form(session, plan, old_themes)
+        request, plan, _old_themes(session, plan), _first_refresh_form(session, plan)
     )
 
 
 @router.post("/plans/{slug}/refresh/preview")
 def preview_refresh(
-    request: Request, slug: str, session: SessionDep, user: AdminUser, form_data: FormDep
+    request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form_data: FormDep
 ):
-    plan = plan_or_404(session, slug)
     if _text(form_data, "step") in ("themes", "edit"):
         # Back to the form: with the theme choices drawn from the themes as now typed.
         old_themes = _old_themes(session, plan)
@@ -332,9 +297,8 @@ def preview_refresh(
 
 @router.post("/plans/{slug}/refresh")
 def create_refresh(
-    request: Request, slug: str, session: SessionDep, user: AdminUser, form_data: FormDep
+    request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form_data: FormDep
 ):
-    plan = plan_or_404(session, slug)
     preview, form, old_themes, problem_page = _checked_refresh(
         request, session, plan, user, form_data
     )
@@ -344,20 +308,13 @@ def create_refresh(
         return RedirectResponse(f"/plans/{preview.new_slug}", status_code=303)
     try:
         new_plan = apply_refresh(session, preview)
-        session.commit()
-    except (RefreshError, IntegrityError) as error:
-        session.rollback()
-        message = (
-            str(error)
-            if isinstance(error, RefreshError)
-            else "someone else changed these plans at the same moment"
-        )
+    except RefreshError as error:
         return _refresh_form_page(
             request,
             plan,
             old_themes,
             form,
-            {"new_slug": f"Nothing was written: {message}. Preview the refresh again."},
+            {error.field: f"Nothing was written: {error}. Preview the refresh again."},
             status_code=400,
         )
     return RedirectResponse(f"/plans/{new_plan.slug}", status_code=303)
@@ -501,7 +458,7 @@ def _import_preview_page(
 
 
 def _effective_on(form: FormData) -> date:
-    return _parse_date(_text(form, "effective_on")) or date.today()
+    return parse_iso_date(_text(form, "effective_on")) or date.today()
 
 
 @router.get("/import/template.xlsx")
@@ -514,8 +471,8 @@ def read_import_template(user: AdminUser):
 
 
 @router.get("/plans/{slug}/import")
-def read_import(request: Request, slug: str, session: SessionDep, user: AdminUser):
-    return _import_form_page(request, plan_or_404(session, slug))
+def read_import(request: Request, plan: PlanDep, user: AdminUser):
+    return _import_form_page(request, plan)
 
 
 def _checked_import(request: Request, session: Session, plan: Plan, user: User, form: FormData):
@@ -556,9 +513,8 @@ def _checked_import(request: Request, session: Session, plan: Plan, user: User, 
 
 @router.post("/plans/{slug}/import/preview")
 def preview_import(
-    request: Request, slug: str, session: SessionDep, user: AdminUser, form: FormDep
+    request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form: FormDep
 ):
-    plan = plan_or_404(session, slug)
     upload, mapping, effective_on, preview, problem_page = _checked_import(
         request, session, plan, user, form
     )
@@ -568,8 +524,9 @@ def preview_import(
 
 
 @router.post("/plans/{slug}/import")
-def create_import(request: Request, slug: str, session: SessionDep, user: AdminUser, form: FormDep):
-    plan = plan_or_404(session, slug)
+def create_import(
+    request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form: FormDep
+):
     upload, mapping, effective_on, preview, problem_page = _checked_import(
         request, session, plan, user, form
     )
@@ -591,10 +548,8 @@ def create_import(request: Request, slug: str, session: SessionDep, user: AdminU
     if preview.changes_nothing:
         return RedirectResponse(f"/plans/{plan.slug}?imported=0&updated=0", status_code=303)
     try:
-        result = apply_import(session, preview)
-        session.commit()
+        result = apply_import(session, preview)  # a savepoint: on failure nothing is left
     except (ImportRefused, IntegrityError) as error:
-        session.rollback()
         problems = (
             [str(e) for e in error.errors]
             if isinstance(error, ImportRefused)
@@ -617,20 +572,9 @@ def read_export(request: Request, user: AdminUser):
     return templates.TemplateResponse(request, "data/export.html", {})
 
 
-def _export_snapshot(session: Session) -> dict:
-    """Every table as one consistent snapshot, read apart from the request's own transaction."""
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):  # a session bound to a connection (the tests): read there
-        return export_all(session.connection())
-    with bind.connect() as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return export_all(connection)
-
-
 @router.post("/export")
 def create_export(session: SessionDep, user: AdminUser):
-    data = _export_snapshot(session)
+    data = export_snapshot(session.get_bind())
     rows = sum(len(table_rows) for table_rows in data["tables"].values())
     record_event(
         session,
@@ -643,7 +587,6 @@ def create_export(session: SessionDep, user: AdminUser):
             "tables, without password hashes"
         ),
     )
-    session.commit()
     content = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
     return Response(
@@ -653,54 +596,4 @@ def create_export(session: SessionDep, user: AdminUser):
             "Content-Disposition": f'attachment; filename="plantrack-export-{stamp}.json"',
             "Cache-Control": "no-store",
         },
-    )
-
-
-# --- Lineage, for the plan page -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkedPlan:
-    slug: str
-    title: str
-    actions: int  # carried forward from it (inherited) or into it (successors)
-
-
-@dataclass(frozen=True)
-class Lineage:
-    inherited: list[LinkedPlan]
-    successors: list[LinkedPlan]
-
-
-def plan_lineage(plan: Plan) -> Lineage:
-    """Where the plan's carried-forward actions came from and where its own went: two queries,
-    whatever the number of actions."""
-    session = object_session(plan)
-    if session is None or plan.id is None:
-        return Lineage([], [])
-    original = aliased(Action)
-    inherited = session.exec(
-        select(Plan.slug, Plan.title, func.count(Action.id))
-        .select_from(Action)
-        .join(original, original.id == Action.carried_forward_from_id)
-        .join(Plan, Plan.id == original.plan_id)
-        .where(Action.plan_id == plan.id)
-        .group_by(Plan.id, Plan.slug, Plan.title, Plan.period_start)
-        .order_by(Plan.period_start, Plan.id)
-    ).all()
-    successor, copy = aliased(Plan), aliased(Action)
-    successors = session.exec(
-        select(successor.slug, successor.title, func.count(original.id))
-        .select_from(successor)
-        .outerjoin(copy, copy.plan_id == successor.id)
-        .outerjoin(
-            original, and_(original.id == copy.carried_forward_from_id, original.plan_id == plan.id)
-        )
-        .where(successor.predecessor_id == plan.id)
-        .group_by(successor.id, successor.slug, successor.title, successor.period_start)
-        .order_by(successor.period_start, successor.id)
-    ).all()
-    return Lineage(
-        inherited=[LinkedPlan(*row) for row in inherited],
-        successors=[LinkedPlan(*row) for row in successors],
     )

@@ -131,10 +131,9 @@ def create_upload(
     if errors:
         return _upload_page(request, errors, status_code=400, filename=file.filename)
     try:
-        apply_values(session, rows, user)
-        session.commit()
+        with session.begin_nested():  # all of the file or none of it
+            apply_values(session, rows, user)
     except IntegrityError:
-        session.rollback()
         return _upload_page(
             request,
             [
@@ -211,23 +210,21 @@ def create_value(
     _versions_or_404(session, key)
     form = {"period_label": period_label, "period_end": period_end, "value": value, "note": note}
     try:
-        add_value(
-            session,
-            key=key,
-            period_label=period_label,
-            period_end=period_end,
-            value=value,
-            note=note,
-            user=user,
-        )
-        session.commit()
+        with session.begin_nested():
+            add_value(
+                session,
+                key=key,
+                period_label=period_label,
+                period_end=period_end,
+                value=value,
+                note=note,
+                user=user,
+            )
     except IndicatorError as error:
-        session.rollback()
         return _indicator_page(
             request, session, key, user=user, form=form, errors=error.errors, status_code=400
         )
     except IntegrityError:
-        session.rollback()
         return _indicator_page(
             request,
             session,
@@ -338,15 +335,15 @@ def create_revision(
             return _revise_page(request, current, form, {"valid_from": str(error)}, 400)
     changes = {name: form[name] for name in DEFINITION_FIELDS}
     try:
-        revised = revise_indicator(session, key, changes, user, valid_from=effective, reason=reason)
-        session.commit()
+        with session.begin_nested():
+            revised = revise_indicator(
+                session, key, changes, user, valid_from=effective, reason=reason
+            )
     except UnknownIndicator as error:
         raise HTTPException(404, str(error)) from None
     except IndicatorError as error:
-        session.rollback()
         return _revise_page(request, current, form, error.errors, 400)
     except IntegrityError:
-        session.rollback()
         return _revise_page(
             request,
             current,

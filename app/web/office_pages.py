@@ -4,52 +4,34 @@ from datetime import date
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import Session
 
-from app.core.models import AuditEvent, Meeting, Plan, PlanStatus, StatusUpdate, User
 from app.deps import AdminUser, SessionDep
-from app.domain.audit import read_events
-from app.domain.cycle import board_meetings, completion, cycle_for_meeting, next_meeting
+from app.domain.audit import audit_filter_choices, read_events
+from app.domain.cycle import read_completion_page
+from app.domain.errors import NotFound
 from app.domain.reminders import ReminderError, reminders_for_meeting, send_reminders
-from app.domain.updates import ReviewError, pending_updates, review_update
+from app.domain.updates import ReviewError, get_update, pending_updates, review_update
 from app.web.templating import templates
 
 router = APIRouter()
 
 
-def _completion_context(session, plan_slug: str | None, meeting_id: int | None):
-    plans = list(
-        session.exec(
-            select(Plan)
-            .where(Plan.board_id.is_not(None))
-            .order_by((Plan.status != PlanStatus.active), Plan.title)
+def _completion_context(session: Session, plan_slug: str | None, meeting_id: int | None) -> dict:
+    try:
+        page = read_completion_page(
+            session=session, plan_slug=plan_slug, meeting_id=meeting_id, today=date.today()
         )
-    )
-    if not plans:
-        raise HTTPException(404, "There are no plans with a board yet.")
-    plan = next((p for p in plans if p.slug == plan_slug), None) if plan_slug else plans[0]
-    if plan is None:
-        raise HTTPException(404, f"There is no plan called '{plan_slug}'.")
-    meetings = board_meetings(session, board_id=plan.board_id)
-    if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id)
-        if meeting is None or meeting.board_id != plan.board_id:
-            raise HTTPException(404, "That meeting is not one of this plan's board.")
-    else:
-        meeting = next_meeting(session, board_id=plan.board_id, today=date.today())
-    if meeting is None:
-        raise HTTPException(404, "This plan's board has no meetings yet.")
-    cycle = cycle_for_meeting(session, meeting=meeting)
-    owners, groups = completion(session, plan=plan, cycle=cycle)
+    except NotFound as error:
+        raise HTTPException(404, error.message) from None
     return {
-        "plans": plans,
-        "plan": plan,
-        "meetings": meetings,
-        "cycle": cycle,
-        "owners": owners,
-        "groups": groups,
-        "reminders": reminders_for_meeting(session, meeting=meeting),
-        "reminder_users": {u.id: u for u in session.exec(select(User))},
+        "plans": page.plans,
+        "plan": page.plan,
+        "meetings": page.meetings,
+        "cycle": page.cycle,
+        "owners": page.owners,
+        "groups": page.groups,
+        "reminders": reminders_for_meeting(session, meeting=page.cycle.meeting),
     }
 
 
@@ -103,7 +85,7 @@ def update_approval(
     decision: str = Form(""),
     reason: str = Form(""),
 ):
-    status_update = session.get(StatusUpdate, update_id)
+    status_update = get_update(session=session, update_id=update_id)
     if status_update is None:
         raise HTTPException(404, "There is no such update.")
     if decision not in ("approve", "return"):
@@ -117,7 +99,6 @@ def update_approval(
             reason=reason,
         )
     except ReviewError as error:
-        session.rollback()
         return templates.TemplateResponse(
             request,
             "office/approvals.html",
@@ -128,7 +109,6 @@ def update_approval(
             },
             status_code=400,
         )
-    session.commit()
     return RedirectResponse("/approvals", status_code=303)
 
 
@@ -158,8 +138,7 @@ def read_audit(
         limit=AUDIT_PAGE_SIZE + 1,
         offset=(page - 1) * AUDIT_PAGE_SIZE,
     )
-    verbs = sorted(set(session.exec(select(AuditEvent.verb).distinct())))
-    entity_types = sorted(set(session.exec(select(AuditEvent.entity_type).distinct())))
+    verbs, entity_types = audit_filter_choices(session=session)
     return templates.TemplateResponse(
         request,
         "office/audit.html",

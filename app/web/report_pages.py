@@ -1,16 +1,28 @@
 """The board's view: highlight reports, publishing for a meeting, boards' pages, the public view."""
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.core.models import Board, Meeting, Outcome, Plan, PublishedReport, Theme
-from app.deps import AdminUser, CurrentUser, OptionalSignedIn, SessionDep
-from app.domain.as_at import default_as_at
-from app.domain.audit import record_event
+from app.core.models import Meeting, Plan, PublishedReport
+from app.deps import AdminUser, CurrentUser, OptionalSignedIn, PlanDep, SessionDep
+from app.domain.as_at import AsAtError, resolve_dates
+from app.domain.boards import (
+    default_meeting,
+    get_board,
+    get_meeting,
+    get_published_report,
+    list_boards,
+    meetings_for_plan,
+    read_board_page,
+    read_public_plan_page,
+)
+from app.domain.plan_settings import set_plan_switch
+from app.domain.progress import get_plan
 from app.domain.timescales import uk_date
 from app.publishing import (
     PublishError,
@@ -25,7 +37,7 @@ from app.reports.appendix import build_appendix
 from app.reports.highlight import build_highlight, with_edited_text
 from app.reports.highlight_formats import HIGHLIGHT_FORMATS, render_highlight_html
 from app.reports.render_html import render_html
-from app.web.plan_pages import plan_or_404
+from app.web.forms import parse_iso_date
 from app.web.templating import templates
 
 router = APIRouter()
@@ -36,52 +48,44 @@ FILE_LABELS = {"pdf": "PDF", "docx": "Word", "xlsx": "Excel", "csv": "CSV", "jso
 def _meeting_or_404(session: Session, meeting_id: int | None) -> Meeting | None:
     if meeting_id is None:
         return None
-    meeting = session.get(Meeting, meeting_id)
+    meeting = get_meeting(session=session, meeting_id=meeting_id)
     if meeting is None:
         raise HTTPException(404, "There is no such meeting.")
     return meeting
 
 
-def _default_meeting(session: Session, plan: Plan, as_at: date) -> Meeting | None:
-    """The plan's board's latest meeting on or before the as-at date."""
-    if plan.board_id is None:
+def _form_date(value: str, label: str) -> date | None:
+    if not value.strip():
         return None
-    return session.exec(
-        select(Meeting)
-        .where(Meeting.board_id == plan.board_id, Meeting.held_on <= as_at)
-        .order_by(Meeting.held_on.desc())
-        .limit(1)
-    ).first()
+    parsed = parse_iso_date(value)
+    if parsed is None:
+        raise HTTPException(400, f"The {label}, '{value}', is not a date in the form YYYY-MM-DD.")
+    return parsed
+
+
+def _dates(plan: Plan, as_at: date | None, since: date | None = None):
+    try:
+        return resolve_dates(plan, as_at=as_at, since=since)
+    except AsAtError as error:
+        raise HTTPException(400, error.message) from None
 
 
 def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date | None):
     meeting = _meeting_or_404(session, meeting_id)
     if meeting is None:
-        meeting = _default_meeting(session, plan, as_at or default_as_at(plan))
+        meeting = default_meeting(session=session, plan=plan, as_at=_dates(plan, as_at).as_at)
     return meeting, build_highlight(session, plan, meeting, as_at=as_at)
-
-
-def _meetings_for(session: Session, plan: Plan) -> list[tuple[Meeting, Board]]:
-    return list(
-        session.exec(
-            select(Meeting, Board)
-            .join(Board, Board.id == Meeting.board_id)
-            .where(Meeting.held_on >= plan.period_start)
-            .order_by(Meeting.held_on)
-        )
-    )
 
 
 @router.get("/plans/{slug}/reports/highlight")
 def read_highlight(
     request: Request,
-    slug: str,
+    plan: PlanDep,
     session: SessionDep,
     user: CurrentUser,
     meeting: int | None = None,
     as_at: date | None = None,
 ):
-    plan = plan_or_404(session, slug)
     chosen, report = _highlight(session, plan, meeting, as_at)
     controls = templates.env.get_template("reports/_highlight_controls.html").render(
         request=request,
@@ -89,14 +93,14 @@ def read_highlight(
         plan=plan,
         meeting=chosen,
         user=user,
-        meetings=_meetings_for(session, plan),
+        meetings=meetings_for_plan(session=session, plan=plan),
     )
     return HTMLResponse(render_highlight_html(report, request=request, controls=Markup(controls)))
 
 
 @router.get("/plans/{slug}/reports/highlight.{extension}")
 def read_highlight_file(
-    slug: str,
+    plan: PlanDep,
     extension: str,
     session: SessionDep,
     user: CurrentUser,
@@ -105,7 +109,6 @@ def read_highlight_file(
 ):
     if extension not in HIGHLIGHT_FORMATS or extension == "html":
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
-    plan = plan_or_404(session, slug)
     _, report = _highlight(session, plan, meeting, as_at)
     output = HIGHLIGHT_FORMATS[extension]
     name = f"{plan.slug}-highlight-{report.as_at.isoformat()}.{extension}"
@@ -116,21 +119,17 @@ def read_highlight_file(
     )
 
 
-def _publish(
-    session: Session, *, plan: Plan, meeting: Meeting | None, report, user
-) -> RedirectResponse:
+def _publish(session: Session, *, plan: Plan, meeting: Meeting | None, report, user):
     try:
         published = publish_report(session, plan=plan, meeting=meeting, report=report, user=user)
     except PublishError as error:
-        session.rollback()
         raise HTTPException(409, str(error)) from None
-    session.commit()
     return RedirectResponse(f"/published/{published.id}", status_code=303)
 
 
 @router.post("/plans/{slug}/reports/highlight/publish")
 def create_highlight_publication(
-    slug: str,
+    plan: PlanDep,
     session: SessionDep,
     user: AdminUser,
     meeting: int | None = Form(None),
@@ -138,12 +137,7 @@ def create_highlight_publication(
     activity: str = Form(""),
     planned: str = Form(""),
 ):
-    plan = plan_or_404(session, slug)
-    try:
-        as_at_date = date.fromisoformat(as_at) if as_at else None
-    except ValueError:
-        raise HTTPException(400, f"'{as_at}' is not a date in the form YYYY-MM-DD.") from None
-    chosen, report = _highlight(session, plan, meeting, as_at_date)
+    chosen, report = _highlight(session, plan, meeting, _form_date(as_at, "as-at date"))
     if len(activity) + len(planned) > 50_000:
         raise HTTPException(400, "The edited text is too long (50,000 characters at most).")
     report = with_edited_text(report, {"activity": activity, "planned": planned})
@@ -152,23 +146,18 @@ def create_highlight_publication(
 
 @router.post("/plans/{slug}/reports/appendix/publish")
 def create_appendix_publication(
-    slug: str,
+    plan: PlanDep,
     session: SessionDep,
     user: AdminUser,
     meeting: int | None = Form(None),
     as_at: str = Form(""),
     since: str = Form(""),
 ):
-    plan = plan_or_404(session, slug)
-    try:
-        as_at_date = date.fromisoformat(as_at) if as_at else default_as_at(plan)
-        since_date = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise HTTPException(400, "Dates must be in the form YYYY-MM-DD.") from None
-    if since_date and since_date >= as_at_date:
-        raise HTTPException(400, "'Changes since' must be before the as-at date.")
-    chosen = _meeting_or_404(session, meeting) or _default_meeting(session, plan, as_at_date)
-    report = build_appendix(session, plan, as_at_date, since=since_date)
+    dates = _dates(plan, _form_date(as_at, "as-at date"), _form_date(since, "'changes since' date"))
+    chosen = _meeting_or_404(session, meeting) or default_meeting(
+        session=session, plan=plan, as_at=dates.as_at
+    )
+    report = build_appendix(session, plan, dates.as_at, since=dates.since)
     return _publish(session, plan=plan, meeting=chosen, report=report, user=user)
 
 
@@ -177,55 +166,52 @@ def create_appendix_publication(
 
 @router.get("/boards")
 def read_boards(request: Request, session: SessionDep, user: CurrentUser):
-    boards = session.exec(select(Board).order_by(Board.name)).all()
-    return templates.TemplateResponse(request, "boards/boards.html", {"boards": boards})
+    return templates.TemplateResponse(
+        request, "boards/boards.html", {"boards": list_boards(session=session)}
+    )
 
 
 @router.get("/boards/{short_name}")
 def read_board(request: Request, short_name: str, session: SessionDep, user: CurrentUser):
-    board = session.exec(select(Board).where(Board.short_name == short_name)).first()
+    board = get_board(session=session, short_name=short_name)
     if board is None:
         raise HTTPException(404, f"There is no board called '{short_name}'.")
-    meetings = session.exec(
-        select(Meeting).where(Meeting.board_id == board.id).order_by(Meeting.held_on.desc())
-    ).all()
-    reports = session.exec(
-        select(PublishedReport, Plan)
-        .join(Plan, Plan.id == PublishedReport.plan_id)
-        .where(PublishedReport.meeting_id.in_([m.id for m in meetings]))
-        .order_by(PublishedReport.published_at)
-    ).all()
-    by_meeting: dict[int, list] = {}
-    for report, plan in reports:
-        by_meeting.setdefault(report.meeting_id, []).append((report, plan))
-    plans = session.exec(select(Plan).where(Plan.board_id == board.id).order_by(Plan.title)).all()
+    page = read_board_page(session=session, board=board)
     return templates.TemplateResponse(
         request,
         "boards/board.html",
         {
-            "board": board,
-            "meetings": meetings,
-            "by_meeting": by_meeting,
-            "plans": plans,
+            "board": page.board,
+            "meetings": page.meetings,
+            "by_meeting": page.by_meeting,
+            "plans": page.plans,
         },
     )
 
 
-def _published_or_404(
-    session: Session, report_id: int, *, public: bool = False
-) -> tuple[PublishedReport, Plan]:
-    report = session.get(PublishedReport, report_id)
-    plan = session.get(Plan, report.plan_id) if report else None
-    if report is None or (public and not plan.is_public):
+def _load_published(report_id: int, session: SessionDep):
+    found = get_published_report(session=session, report_id=report_id)
+    if found is None:
         raise HTTPException(404, "There is no such published report.")
-    return report, plan
+    return found
 
 
-def _render_published(
-    request: Request, session: Session, report: PublishedReport, plan: Plan, *, prefix: str
-) -> HTMLResponse:
+def _load_public_published(report_id: int, session: SessionDep):
+    found = _load_published(report_id, session)
+    if not found[1].is_public:
+        raise HTTPException(404, "There is no such published report.")
+    return found
+
+
+PublishedDep = Annotated[tuple[PublishedReport, Plan, Meeting | None], Depends(_load_published)]
+PublicPublishedDep = Annotated[
+    tuple[PublishedReport, Plan, Meeting | None], Depends(_load_public_published)
+]
+
+
+def _render_published(request: Request, session: Session, published, *, prefix: str):
+    report, _plan, meeting = published
     model = load_model(report)
-    meeting = session.get(Meeting, report.meeting_id) if report.meeting_id else None
     banner = (
         f"Published on {uk_date(report.published_at.date())}"
         + (f" for {meeting.title}, {uk_date(meeting.held_on)}" if meeting else "")
@@ -249,9 +235,8 @@ def _render_published(
     )
 
 
-def _published_file_response(
-    session: Session, report: PublishedReport, plan: Plan, extension: str
-) -> Response:
+def _published_file_response(session: Session, published, extension: str) -> Response:
+    report, plan, _meeting = published
     stored = published_file(session, report_id=report.id, format=extension)
     if stored is None:
         raise HTTPException(404, f"This report was not published as '{extension}'.")
@@ -263,21 +248,8 @@ def _published_file_response(
     )
 
 
-@router.get("/published/{report_id}.{extension}")
-def read_published_file(report_id: int, extension: str, session: SessionDep, user: CurrentUser):
-    report, plan = _published_or_404(session, report_id)
-    return _published_file_response(session, report, plan, extension)
-
-
-@router.get("/published/{report_id}")
-def read_published(request: Request, report_id: int, session: SessionDep, user: CurrentUser):
-    report, plan = _published_or_404(session, report_id)
-    return _render_published(request, session, report, plan, prefix="")
-
-
-def _changes_page(
-    request: Request, session: Session, report: PublishedReport, plan: Plan, *, prefix: str
-):
+def _changes_page(request: Request, session: Session, published, *, prefix: str):
+    report, plan, _meeting = published
     previous = previous_published(session, report=report)
     comparison = compare_reports(load_model(previous), load_model(report)) if previous else None
     return templates.TemplateResponse(
@@ -293,122 +265,94 @@ def _changes_page(
     )
 
 
+@router.get("/published/{report_id}.{extension}")
+def read_published_file(
+    published: PublishedDep, extension: str, session: SessionDep, user: CurrentUser
+):
+    return _published_file_response(session, published, extension)
+
+
+@router.get("/published/{report_id}")
+def read_published(
+    request: Request, published: PublishedDep, session: SessionDep, user: CurrentUser
+):
+    return _render_published(request, session, published, prefix="")
+
+
 @router.get("/published/{report_id}/changes")
 def read_published_changes(
-    request: Request, report_id: int, session: SessionDep, user: CurrentUser
+    request: Request, published: PublishedDep, session: SessionDep, user: CurrentUser
 ):
-    report, plan = _published_or_404(session, report_id)
-    return _changes_page(request, session, report, plan, prefix="")
+    return _changes_page(request, session, published, prefix="")
+
+
+# --- The office's switches for a plan -------------------------------------------------------
+
+
+@router.post("/plans/{slug}/public")
+def update_plan_public(plan: PlanDep, session: SessionDep, user: AdminUser, public: str = Form("")):
+    set_plan_switch(session=session, plan=plan, user=user, field="is_public", value=public == "yes")
+    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+
+
+@router.post("/plans/{slug}/approval")
+def update_plan_approval(
+    plan: PlanDep, session: SessionDep, user: AdminUser, required: str = Form("")
+):
+    """Whether editors' updates wait for the office's approval before boards see them."""
+    set_plan_switch(
+        session=session, plan=plan, user=user, field="requires_approval", value=required == "yes"
+    )
+    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
 
 
 # --- The public view: published reports and the top levels of a public plan, nothing else ---
 
 
-def _set_plan_setting(
-    session: Session, *, slug: str, user, field: str, value: bool, verb: str, summary: str
-) -> RedirectResponse:
-    """Change one of a plan's yes/no settings, with an audit event saying before and after."""
-    plan = plan_or_404(session, slug)
-    before = getattr(plan, field)
-    setattr(plan, field, value)
-    session.add(plan)
-    record_event(
-        session,
-        user=user,
-        verb=verb,
-        entity_type="plan",
-        entity_id=plan.id,
-        summary=summary.format(plan=plan.short_title),
-        before={field: before},
-        after={field: value},
-    )
-    session.commit()
-    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
-
-
-@router.post("/plans/{slug}/public")
-def update_plan_public(slug: str, session: SessionDep, user: AdminUser, public: str = Form("")):
-    value = public == "yes"
-    summary = ("Published" if value else "Withdrew") + " the public view of {plan}"
-    return _set_plan_setting(
-        session,
-        slug=slug,
-        user=user,
-        field="is_public",
-        value=value,
-        verb="set_public",
-        summary=summary,
-    )
-
-
-@router.post("/plans/{slug}/approval")
-def update_plan_approval(slug: str, session: SessionDep, user: AdminUser, required: str = Form("")):
-    """Whether editors' updates wait for the office's approval before boards see them."""
-    value = required == "yes"
-    summary = "Updates to {plan} " + (
-        "now need the office's approval" if value else "no longer need approval"
-    )
-    return _set_plan_setting(
-        session,
-        slug=slug,
-        user=user,
-        field="requires_approval",
-        value=value,
-        verb="set_approval",
-        summary=summary,
-    )
-
-
-def _public_plan_or_404(session: Session, slug: str) -> Plan:
-    plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
-    if plan is None or not plan.is_public:
-        raise HTTPException(404, "There is no public plan at this address.")
-    return plan
-
-
 @router.get("/public/plans/{slug}")
 def read_public_plan(request: Request, slug: str, session: SessionDep, signed_in: OptionalSignedIn):
-    plan = _public_plan_or_404(session, slug)
+    plan = get_plan(session=session, slug=slug)
+    if plan is None or not plan.is_public:
+        raise HTTPException(404, "There is no public plan at this address.")
+    page = read_public_plan_page(session=session, plan=plan)
     return templates.TemplateResponse(
         request,
         "public/plan.html",
         {
-            "plan": plan,
-            "board": session.get(Board, plan.board_id) if plan.board_id else None,
-            "outcomes": session.exec(
-                select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position)
-            ).all(),
-            "themes": session.exec(
-                select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
-            ).all(),
-            "reports": session.exec(
-                select(PublishedReport)
-                .where(PublishedReport.plan_id == plan.id)
-                .order_by(PublishedReport.as_at.desc())
-            ).all(),
+            "plan": page.plan,
+            "board": page.board,
+            "outcomes": page.outcomes,
+            "themes": page.themes,
+            "reports": page.reports,
         },
     )
 
 
 @router.get("/public/published/{report_id}.{extension}")
 def read_public_published_file(
-    report_id: int, extension: str, session: SessionDep, signed_in: OptionalSignedIn
+    published: PublicPublishedDep,
+    extension: str,
+    session: SessionDep,
+    signed_in: OptionalSignedIn,
 ):
-    report, plan = _published_or_404(session, report_id, public=True)
-    return _published_file_response(session, report, plan, extension)
+    return _published_file_response(session, published, extension)
 
 
 @router.get("/public/published/{report_id}")
 def read_public_published(
-    request: Request, report_id: int, session: SessionDep, signed_in: OptionalSignedIn
+    request: Request,
+    published: PublicPublishedDep,
+    session: SessionDep,
+    signed_in: OptionalSignedIn,
 ):
-    report, plan = _published_or_404(session, report_id, public=True)
-    return _render_published(request, session, report, plan, prefix="/public")
+    return _render_published(request, session, published, prefix="/public")
 
 
 @router.get("/public/published/{report_id}/changes")
 def read_public_published_changes(
-    request: Request, report_id: int, session: SessionDep, signed_in: OptionalSignedIn
+    request: Request,
+    published: PublicPublishedDep,
+    session: SessionDep,
+    signed_in: OptionalSignedIn,
 ):
-    report, plan = _published_or_404(session, report_id, public=True)
-    return _changes_page(request, session, report, plan, prefix="/public")
+    return _changes_page(request, session, published, prefix="/public")

@@ -2,20 +2,20 @@ from fastapi import APIRouter, Depends
 
 from app.deps import verify_csrf
 from app.web import (
+    action_pages,
     auth_pages,
     data_pages,
     indicator_pages,
     office_pages,
     plan_pages,
     report_pages,
-    update_pages,
 )
 
 # Every state-changing request through any page must carry the CSRF token.
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])
 web_router.include_router(auth_pages.router)
 web_router.include_router(plan_pages.router)
-web_router.include_router(update_pages.router)
+web_router.include_router(action_pages.router)
 web_router.include_router(office_pages.router)
 web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)

@@ -58,7 +58,7 @@ def test_progress_api_matches_the_cli(client):
     [
         ("/plans/no-such-plan", 404, "There is no plan called"),
         ("/plans/reducing-offending-2015-18?as_at=31-03-2018", 400, "is not a date"),
-        ("/api/v1/plans/no-such-plan/progress", 404, "No plan with slug"),
+        ("/api/v1/plans/no-such-plan/progress", 404, "There is no plan called"),
         (
             "/api/v1/plans/reducing-offending-2015-18/progress?as_at=2018-13-01",
             422,

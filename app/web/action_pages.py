@@ -1,15 +1,18 @@
-"""Programme leads keep their actions up to date: the update form and "My actions"."""
+"""An action's page, and what programme leads do there: record an update, see "My actions";
+the office edits an action's details."""
 
 from datetime import date
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import Session
 
-from app.core.models import Plan, PlanStatus, ReviewState, StatusUpdate, Theme
-from app.deps import AdminUser, CurrentUser, EditorUser, SessionDep
-from app.domain.auth import can_update_action, editable_action_ids
-from app.domain.cycle import cycle_for_meeting, cycle_states, next_meeting
+from app.core.models import Action, Plan, ReviewState, Stage, User
+from app.deps import ActionDep, AdminUser, CurrentUser, EditorUser, PlanDep, SessionDep
+from app.domain.actions import read_action_page
+from app.domain.auth import can_update_action
+from app.domain.cycle import read_my_actions
+from app.domain.rag import STAGE_LABELS, ratings
 from app.domain.updates import (
     ActionEditRejected,
     UpdateConflict,
@@ -18,24 +21,78 @@ from app.domain.updates import (
     edit_action,
     record_update,
 )
-from app.web.plan_pages import action_or_404, action_page_response, plan_or_404
+from app.web.forms import parse_iso_date
 from app.web.templating import templates
 
 router = APIRouter()
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
+def action_page_response(
+    request: Request,
+    session: Session,
+    *,
+    plan: Plan,
+    action: Action,
+    user: User,
+    form: dict | None = None,
+    errors: dict | None = None,
+    conflict=None,
+    status_code: int = 200,
+    notice: str | None = None,
+):
+    page = read_action_page(session=session, plan=plan, action=action, user=user)
+    may_update = can_update_action(session, user=user, action=action)
+    current = page.current
+    defaults = {
+        "stage": current.stage if current else Stage.in_progress.value,
+        "rag": current.rag if current and current.rag else "",
+        "commentary": "",
+        "corrective_action": "",
+        "effective_on": date.today().isoformat(),
+        "version": action.version,
+    }
+    return templates.TemplateResponse(
+        request,
+        "actions/action.html",
+        {
+            "page": page,
+            "may_update": may_update,
+            "current": current,
+            "form": defaults | (form or {}),
+            "errors": errors or {},
+            "conflict": conflict,
+            "stages": list(STAGE_LABELS.items()),
+            "rag_rules": ratings(plan.rag_scheme),
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/plans/{slug}/actions/{ref}")
+def read_action(
+    request: Request,
+    plan: PlanDep,
+    action: ActionDep,
+    session: SessionDep,
+    user: CurrentUser,
+    updated: str | None = None,
+):
+    notice = None
+    if updated == "submitted":
+        notice = "Your update has been sent to the office for approval."
+    elif updated:
+        notice = "Your update has been recorded."
+    return action_page_response(
+        request, session, plan=plan, action=action, user=user, notice=notice
+    )
 
 
 @router.post("/plans/{slug}/actions/{ref}/updates")
 def create_update(
     request: Request,
-    slug: str,
-    ref: str,
+    plan: PlanDep,
+    action: ActionDep,
     session: SessionDep,
     user: CurrentUser,
     stage: str = Form(""),
@@ -45,8 +102,6 @@ def create_update(
     effective_on: str = Form(""),
     version: str = Form(""),
 ):
-    plan = plan_or_404(session, slug)
-    action = action_or_404(session, plan, ref)
     if not can_update_action(session, user=user, action=action):
         raise HTTPException(
             403, "You can only update the actions you lead or whose delivery group you lead."
@@ -68,7 +123,7 @@ def create_update(
         rag=rag or None,
         commentary=commentary,
         corrective_action=corrective_action,
-        effective_on=_parse_date(effective_on),
+        effective_on=parse_iso_date(effective_on),
         expected_version=expected_version,
     )
     if effective_on.strip() and update_in.effective_on is None:
@@ -99,7 +154,6 @@ def create_update(
             status_code=400,
         )
     except UpdateConflict as conflict:
-        session.rollback()
         session.refresh(action)
         # Keep what this person wrote, drawn against the version now current: sending it again
         # is a deliberate choice made having seen the other update.
@@ -113,7 +167,6 @@ def create_update(
             conflict=conflict,
             status_code=409,
         )
-    session.commit()
     outcome = "submitted" if created.review_state == ReviewState.submitted else "recorded"
     return RedirectResponse(
         f"/plans/{plan.slug}/actions/{action.ref}?updated={outcome}", status_code=303
@@ -121,45 +174,13 @@ def create_update(
 
 
 @router.get("/my-actions")
-def read_my_actions(request: Request, session: SessionDep, user: EditorUser):
-    today = date.today()
-    plans = list(
-        session.exec(select(Plan).where(Plan.status == PlanStatus.active).order_by(Plan.title))
-    )
-    sections = []
-    for plan in plans:
-        ids = editable_action_ids(session, user=user, plan_id=plan.id)
-        if not ids:
-            continue
-        meeting = (
-            next_meeting(session, board_id=plan.board_id, today=today) if plan.board_id else None
-        )
-        cycle = cycle_for_meeting(session, meeting=meeting) if meeting else None
-        if cycle is None:
-            continue
-        states = cycle_states(session, plan=plan, cycle=cycle, action_ids=ids)
-        pending = {
-            u.action_id: u
-            for u in session.exec(
-                select(StatusUpdate).where(
-                    StatusUpdate.action_id.in_(ids),
-                    StatusUpdate.review_state.in_([ReviewState.submitted, ReviewState.returned]),
-                    StatusUpdate.recorded_by_id == user.id,
-                )
-            )
-        }
-        themes = {t.id: t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
-        states.sort(key=lambda s: (not s.needs_update, not s.overdue, s.status.action.due_date))
-        sections.append(
-            {"plan": plan, "cycle": cycle, "states": states, "themes": themes, "pending": pending}
-        )
+def read_my_actions_page(request: Request, session: SessionDep, user: EditorUser):
+    sections = read_my_actions(session=session, user=user, today=date.today())
     return templates.TemplateResponse(request, "actions/my_actions.html", {"sections": sections})
 
 
 @router.get("/plans/{slug}/actions/{ref}/edit")
-def read_action_edit(request: Request, slug: str, ref: str, session: SessionDep, user: AdminUser):
-    plan = plan_or_404(session, slug)
-    action = action_or_404(session, plan, ref)
+def read_action_edit(request: Request, plan: PlanDep, action: ActionDep, user: AdminUser):
     form = {
         "title": action.title,
         "description": action.description,
@@ -173,16 +194,14 @@ def read_action_edit(request: Request, slug: str, ref: str, session: SessionDep,
 @router.post("/plans/{slug}/actions/{ref}/edit")
 def update_action(
     request: Request,
-    slug: str,
-    ref: str,
+    plan: PlanDep,
+    action: ActionDep,
     session: SessionDep,
     user: AdminUser,
     title: str = Form(""),
     description: str = Form(""),
     due: str = Form(""),
 ):
-    plan = plan_or_404(session, slug)
-    action = action_or_404(session, plan, ref)
     try:
         edit_action(
             session,
@@ -194,7 +213,6 @@ def update_action(
             due=due,
         )
     except ActionEditRejected as rejected:
-        session.rollback()
         return templates.TemplateResponse(
             request,
             "actions/edit.html",
@@ -206,5 +224,4 @@ def update_action(
             },
             status_code=400,
         )
-    session.commit()
     return RedirectResponse(f"/plans/{plan.slug}/actions/{action.ref}", status_code=303)
