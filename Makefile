@@ -34,6 +34,7 @@ run: seed
 	$(BIN)/plantrack serve --host $(HOST) --port $(PORT)
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install

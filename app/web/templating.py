@@ -45,12 +45,3 @@ def _chart_svg(section):
 
 
 templates.env.globals["chart_svg"] = _chart_svg
-
-
-def _plan_lineage(plan):
-    from app.web.data_pages import plan_lineage  # on use: data_pages imports this module
-
-    return plan_lineage(plan)
-
-
-templates.env.globals["plan_lineage"] = _plan_lineage
