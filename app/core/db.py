@@ -7,7 +7,8 @@ whatever the busy timeout, because SQLite cannot wait for a lock it might deadlo
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,3 +85,18 @@ def begin_write(session: Session, *, pause: Callable[[float], None] = time.sleep
             if not is_locked(error) or attempt == WRITE_ATTEMPTS:
                 raise
             pause(0.05 * attempt)
+
+
+@contextmanager
+def own_transaction(session: Session) -> Iterator[Session]:
+    """A short write transaction of its own, beside the session's: committed when the block
+    ends, whatever becomes of the session's. For what must be recorded however the request
+    ends (a failed sign-in) or without making a read a write (a session's last-seen time).
+    Bound to the same place as ``session``: under the tests' outer transaction it is a
+    savepoint of theirs."""
+    with Session(
+        session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as own:
+        begin_write(own)
+        yield own
+        own.commit()

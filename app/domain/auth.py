@@ -15,7 +15,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
-from app.core.db import begin_write
+from app.core.db import own_transaction
 from app.core.models import Action, AuthSession, DeliveryGroup, Role, SignInAttempt, Theme, User
 from app.core.passwords import hash_password, verify_password
 
@@ -172,10 +172,8 @@ def _touch(session: Session, *, auth_session_id: int, moment: datetime) -> None:
     if session.info.get(WRITES):
         session.execute(statement)
         return
-    with Session(session.get_bind(), join_transaction_mode="create_savepoint") as own:
-        begin_write(own)
+    with own_transaction(session) as own:
         own.execute(statement)
-        own.commit()
 
 
 def revoke_session(session: Session, auth_session: AuthSession) -> None:
