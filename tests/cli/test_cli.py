@@ -23,6 +23,27 @@ def test_progress_json_for_the_demo_framework(plantrack):
     assert sum(theme["complete"] for theme in progress["by_theme"]) == 42
 
 
+def test_the_appendix_is_written_whole_to_a_file(plantrack, tmp_path):
+    target = tmp_path / "appendix.html"
+    target.write_text("last quarter's appendix")
+    result = plantrack(
+        "report", "appendix", "--plan", "reducing-offending-2015-18", "-o", str(target)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(f"Wrote {target} (")
+    assert "42 (79%) have been completed" in target.read_text()
+    assert [path.name for path in tmp_path.iterdir()] == ["appendix.html"]
+
+
+def test_an_appendix_that_cannot_be_written_gets_a_one_line_error(plantrack, tmp_path):
+    target = tmp_path / "no-such-folder" / "appendix.html"
+    result = plantrack(
+        "report", "appendix", "--plan", "reducing-offending-2015-18", "-o", str(target)
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"Error: could not write {target}: No such file or directory\n"
+
+
 def test_progress_as_text_prints_the_headline(plantrack):
     result = plantrack("progress", "--plan", "reducing-offending-2015-18", "--as-at", "2018-03-31")
     assert result.returncode == 0, result.stderr
@@ -40,7 +61,7 @@ def test_progress_as_text_prints_the_headline(plantrack):
         (
             ["--plan", "reducing-offending-2015-18", "--as-at", "31/03/2018"],
             2,
-            "'31/03/2018' is not a date in the form YYYY-MM-DD",
+            "--as-at: '31/03/2018' is not a date in the form YYYY-MM-DD",
         ),
         (
             ["--plan", "reducing-offending-2015-18", "--as-at", "2018-02-30"],
