@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.core.db import get_engine
 from app.core.models import Plan
+from app.domain.as_at import AsAtError, ReportDates, resolve_dates
 from app.domain.plans import plan_slugs
 from app.domain.progress import get_plan
 
@@ -42,3 +43,11 @@ def plan_or_fail(session: Session, slug: str) -> Plan:
         known = ", ".join(plan_slugs(session=session)) or "none"
         fail(f"no plan with slug '{slug}' (known plans: {known})", code=2)
     return found
+
+
+def dates_or_fail(plan: Plan, *, as_at: date | None, since: date | None = None) -> ReportDates:
+    """The plan's as-at date by the one rule (app/domain/as_at.py), and the checked "since"."""
+    try:
+        return resolve_dates(plan, as_at=as_at, since=since)
+    except AsAtError as error:
+        fail(error.message, code=2)

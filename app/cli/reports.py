@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_session, parse_date, plan_or_fail
+from app.cli.common import dates_or_fail, fail, open_session, parse_date, plan_or_fail
 from app.core.files import write_atomically
-from app.domain.as_at import default_as_at
 from app.domain.cycle import cycle_for_meeting, next_meeting
 from app.domain.progress import progress_as_at
 from app.domain.reminders import ReminderError, send_reminders
@@ -23,7 +22,8 @@ AsAtOption = Annotated[
     str | None,
     typer.Option(
         "--as-at",
-        help="Date the figures are computed as at (YYYY-MM-DD); default today.",
+        help="Date the figures are computed as at (YYYY-MM-DD); default today, or the plan's "
+        "end date once it has ended or closed.",
     ),
 ]
 
@@ -34,10 +34,11 @@ def progress(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """A plan's progress as at a date: totals, stages, overdue and the headline."""
-    as_at_date = parse_date(as_at, "--as-at") or date.today()
+    as_at_date = parse_date(as_at, "--as-at")
     with open_session() as session:
         found = plan_or_fail(session, plan)
-        result = progress_as_at(session=session, plan=found, as_at=as_at_date)
+        dates = dates_or_fail(found, as_at=as_at_date)
+        result = progress_as_at(session=session, plan=found, as_at=dates.as_at)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return
@@ -76,10 +77,8 @@ def report_appendix(
     since_date = parse_date(since, "--since")
     with open_session() as session:
         found = plan_or_fail(session, plan)
-        as_at_date = as_at_date or default_as_at(found)
-        if since_date is not None and since_date >= as_at_date:
-            fail("--since must be before --as-at", code=2)
-        report = build_appendix(session, found, as_at_date, since=since_date)
+        dates = dates_or_fail(found, as_at=as_at_date, since=since_date)
+        report = build_appendix(session, found, dates.as_at, since=dates.since)
     content = chosen.render(report)
     if output is None:
         sys.stdout.write(content.decode("utf-8"))
