@@ -1,35 +1,40 @@
-"""The plantrack commands that move data: plan refresh, import, export, restore and backup.
+"""plantrack plan refresh, import actions/template, export, import-backup and backup: the commands
+that move data in and out."""
 
-Registered on the main command by ``app.cli``; kept apart so that module stays small.
-"""
-
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session, select
 
+from app.cli.common import fail, open_session, parse_date, plan_or_fail
 from app.core.config import get_settings
 from app.core.db import get_engine
-from app.core.models import Plan
+from app.core.files import write_atomically
+from app.domain.backup import (
+    BackupError,
+    backup_sqlite,
+    export_all,
+    import_backup,
+    read_json,
+    write_json,
+)
+from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+from app.imports import (
+    FIELDS,
+    ImportFileError,
+    ImportRefused,
+    apply_import,
+    field_named,
+    import_template_xlsx,
+    plan_import,
+    propose_mapping,
+    read_table,
+)
 
 plan_app = typer.Typer(no_args_is_help=True, help="Refresh a plan into its successor.")
 import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{option}: '{value}' is not a date in the form YYYY-MM-DD", code=2)
 
 
 def _pairs(values: list[str], option: str, *, allow_empty_right: bool) -> dict[str, str | None]:
@@ -38,20 +43,9 @@ def _pairs(values: list[str], option: str, *, allow_empty_right: bool) -> dict[s
         left, equals, right = value.partition("=")
         left, right = left.strip(), right.strip()
         if not equals or not left or (not right and not allow_empty_right):
-            _fail(f"{option} '{value}' should be of the form LEFT=RIGHT", code=2)
+            fail(f"{option} '{value}' should be of the form LEFT=RIGHT", code=2)
         pairs[left] = right or None
     return pairs
-
-
-def _plan(session: Session, slug: str) -> Plan:
-    try:
-        found = session.exec(select(Plan).where(Plan.slug == slug)).first()
-    except (OperationalError, ProgrammingError):
-        _fail("the database has no plantrack tables: run `plantrack db upgrade` first")
-    if found is None:
-        known = ", ".join(session.exec(select(Plan.slug).order_by(Plan.slug)).all()) or "none"
-        _fail(f"no plan with slug '{slug}' (known plans: {known})", code=2)
-    return found
 
 
 # --- plantrack plan refresh ---------------------------------------------------------------------
@@ -92,10 +86,8 @@ def refresh(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Preview; write nothing.")] = False,
 ) -> None:
     """Create a plan's successor and carry its outstanding actions forward."""
-    from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
-
-    period_start, period_end = _date(start, "--start"), _date(end, "--end")
-    effective = _date(refresh_date, "--date") if refresh_date else period_start
+    period_start, period_end = parse_date(start, "--start"), parse_date(end, "--end")
+    effective = parse_date(refresh_date, "--date") or period_start
     theme_mapping = _pairs(mapping or [], "--map", allow_empty_right=True)
     for old in retire or []:
         theme_mapping[old.strip()] = None
@@ -103,9 +95,9 @@ def refresh(
     groups = _pairs(group or [], "--delivery-group", allow_empty_right=False)
     unknown = sorted(set(groups) - {t.strip() for t in theme})
     if unknown:
-        _fail(f"--delivery-group names '{unknown[0]}', which is not a --theme", code=2)
-    with Session(get_engine()) as session:
-        found = _plan(session, source)
+        fail(f"--delivery-group names '{unknown[0]}', which is not a --theme", code=2)
+    with open_session() as session:
+        found = plan_or_fail(session, source)
         try:
             preview = plan_refresh(
                 session,
@@ -121,7 +113,7 @@ def refresh(
                 refresh_date=effective,
             )
         except RefreshError as error:
-            _fail(str(error), code=2)
+            fail(str(error), code=2)
         typer.echo("\n".join(preview.describe()))
         if dry_run:
             typer.echo("Dry run: nothing was written.")
@@ -133,7 +125,7 @@ def refresh(
             apply_refresh(session, preview)
         except RefreshError as error:
             session.rollback()
-            _fail(f"{error}; nothing was written", code=2)
+            fail(f"{error}; nothing was written", code=2)
         session.commit()
     typer.echo(f"Refreshed: {len(preview.carried)} actions carried forward into {new_slug}.")
 
@@ -159,45 +151,34 @@ def import_actions(
     ] = None,
 ) -> None:
     """Import actions (matched by ref) with their latest status: validate, preview, write."""
-    from app.imports import (
-        FIELDS,
-        ImportFileError,
-        ImportRefused,
-        apply_import,
-        field_named,
-        plan_import,
-        propose_mapping,
-        read_table,
-    )
-
-    effective_on = _date(effective, "--effective") if effective else None
+    effective_on = parse_date(effective, "--effective")
     try:
         data = file.read_bytes()
     except OSError as error:
-        _fail(f"could not read {file}: {error.strerror}", code=2)
+        fail(f"could not read {file}: {error.strerror}", code=2)
     try:
         table = read_table(file.name, data)
     except ImportFileError as error:
-        _fail(str(error), code=2)
+        fail(str(error), code=2)
     mapping = propose_mapping(table.headers)
     for header, field in _pairs(column or [], "--column", allow_empty_right=True).items():
         matches = [i for i, h in enumerate(table.headers) if h.lower() == header.lower()]
         if not matches:
-            _fail(f"--column: the file has no column '{header}'", code=2)
+            fail(f"--column: the file has no column '{header}'", code=2)
         mapping = {name: index for name, index in mapping.items() if index != matches[0]}
         if field is not None:
             name = field_named(field)
             if name is None:
-                _fail(f"--column: '{field}' is not one of {', '.join(FIELDS.values())}", code=2)
+                fail(f"--column: '{field}' is not one of {', '.join(FIELDS.values())}", code=2)
             mapping[name] = matches[0]
-    with Session(get_engine()) as session:
-        found = _plan(session, plan)
+    with open_session() as session:
+        found = plan_or_fail(session, plan)
         preview = plan_import(
             session, plan=found, table=table, mapping=mapping, effective_on=effective_on
         )
         typer.echo("\n".join(preview.describe()))
         if preview.errors:
-            _fail(f"{len(preview.errors)} problems found: nothing was imported", code=2)
+            fail(f"{len(preview.errors)} problems found: nothing was imported", code=2)
         if dry_run:
             typer.echo("Dry run: nothing was written.")
             return
@@ -208,7 +189,7 @@ def import_actions(
             result = apply_import(session, preview)
         except ImportRefused as error:
             session.rollback()
-            _fail(str(error), code=2)
+            fail(str(error), code=2)
         session.commit()
     typer.echo(
         f"Imported: {result.created} actions created, {result.updated} updated, "
@@ -221,21 +202,12 @@ def import_template(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
 ) -> None:
     """Write the spreadsheet template for importing actions."""
-    from app.imports import import_template_xlsx
-
     content = import_template_xlsx()
-    _write_file(output, content)
-    typer.echo(f"Wrote {output} ({len(content):,} bytes)", err=True)
-
-
-def _write_file(target: Path, content: bytes) -> None:
-    partial = target.with_name(target.name + ".partial")
     try:
-        partial.write_bytes(content)
-        partial.replace(target)
+        write_atomically(output, content)
     except OSError as error:
-        partial.unlink(missing_ok=True)
-        _fail(f"could not write {target}: {error.strerror}")
+        fail(f"could not write {output}: {error.strerror}")
+    typer.echo(f"Wrote {output} ({len(content):,} bytes)", err=True)
 
 
 # --- plantrack export / import-backup / backup --------------------------------------------------
@@ -255,10 +227,8 @@ def export(
     ] = False,
 ) -> None:
     """Export the whole database as JSON (users without password hashes unless asked)."""
-    from app.domain.backup import export_all, write_json
-
     if not everything:
-        _fail("give --all: a whole-database export is the only kind so far", code=2)
+        fail("give --all: a whole-database export is the only kind so far", code=2)
     engine = get_engine()
     try:
         with engine.connect() as connection, connection.begin():
@@ -268,33 +238,30 @@ def export(
                 connection.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
-
             data = export_all(connection, include_password_hashes=include_password_hashes)
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown error"
-        _fail(
+        fail(
             f"could not read the database ({reason}): if its schema is not up to date, "
             "run `plantrack db upgrade` first"
         )
     try:
         size = write_json(output, data)
     except OSError as error:
-        _fail(f"could not write {output}: {error.strerror}")
+        fail(f"could not write {output}: {error.strerror}")
     rows = sum(len(rows) for rows in data["tables"].values())
     tables = len(data["tables"])
     typer.echo(f"Exported {rows:,} rows of {tables} tables to {output} ({size:,} bytes)")
 
 
-def import_backup(
+def restore_backup(
     file: Annotated[Path, typer.Argument(help="A file written by `plantrack export --all`.")],
 ) -> None:
     """Restore an export into an empty database made by `plantrack db upgrade`."""
-    from app.domain.backup import BackupError, import_backup, read_json
-
     try:
         counts = import_backup(get_engine(), read_json(file))
     except BackupError as error:
-        _fail(str(error), code=2)
+        fail(str(error), code=2)
     typer.echo(f"Restored {sum(counts.values()):,} rows of {len(counts)} tables from {file}")
 
 
@@ -302,25 +269,23 @@ def backup(
     output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.")],
 ) -> None:
     """Copy a live SQLite database consistently (for PostgreSQL use pg_dump)."""
-    from app.domain.backup import BackupError, backup_sqlite
-
     settings = get_settings()
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
-        _fail(
+        fail(
             "plantrack backup copies SQLite databases; back up PostgreSQL with pg_dump, e.g. "
             "`pg_dump --format=custom --file=plantrack.dump DBNAME` "
             "(restore with pg_restore; see the README)",
             code=2,
         )
     if not url.database or url.database == ":memory:":
-        _fail("the database is in memory: there is nothing on disk to back up", code=2)
+        fail("the database is in memory: there is nothing on disk to back up", code=2)
     try:
         size = backup_sqlite(
             Path(url.database), output, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
     except BackupError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"Backed up {url.database} to {output} ({size:,} bytes); integrity check ok")
 
 
@@ -328,5 +293,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
     app.add_typer(import_app, name="import")
     app.command("export")(export)
-    app.command("import-backup")(import_backup)
+    app.command("import-backup")(restore_backup)
     app.command("backup")(backup)

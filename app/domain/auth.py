@@ -266,3 +266,8 @@ def editable_action_ids(session: Session, *, user: User, plan_id: int | None = N
         )
     )
     return set(session.exec(query))
+
+
+def find_user(*, session: Session, email: str) -> User | None:
+    """The account with that e-mail address, however it was typed."""
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()

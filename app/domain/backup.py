@@ -13,9 +13,9 @@ copy, which could catch a half-written page. PostgreSQL is backed up with pg_dum
 
 import base64
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import app.core.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.core.files import atomic_target, write_atomically
 
 FORMAT = "plantrack-backup"
 FORMAT_VERSION = 1
@@ -104,16 +105,7 @@ def export_all(connection: Connection, *, include_password_hashes: bool = False)
 def write_json(path: Path, data: dict) -> int:
     """Write atomically and readable by the owner only: the export holds personal data."""
     content = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
-    partial = path.with_name(path.name + ".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        partial.replace(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return len(content)
+    return write_atomically(path, content, mode=0o600)
 
 
 def read_json(path: Path) -> dict:
@@ -302,31 +294,29 @@ def backup_sqlite(database: Path, target: Path, *, busy_timeout_ms: int = 5000) 
         raise BackupError(f"no SQLite database at {database}")
     if target.exists() and target.resolve() == database.resolve():
         raise BackupError("the backup cannot overwrite the database itself")
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    source = sqlite3.connect(database, timeout=busy_timeout_ms / 1000)
-    copy = sqlite3.connect(partial)
     try:
-        # One step: the whole copy is read inside a single read transaction, so it is one
-        # snapshot of the database, while writers carry on (WAL lets them).
-        source.backup(copy, pages=-1)
-        copy.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
-        result = copy.execute("PRAGMA integrity_check").fetchall()
-        if result != [("ok",)]:
-            raise BackupError(f"the copy failed its integrity check: {result[:3]}")
-    except sqlite3.Error as error:
-        copy.close()
-        partial.unlink(missing_ok=True)
-        raise BackupError(f"backup failed: {error}") from None
-    except BaseException:
-        copy.close()
-        partial.unlink(missing_ok=True)
-        raise
-    finally:
-        source.close()
-    copy.close()
-    partial.replace(target)
+        with atomic_target(target) as partial:
+            _copy_sqlite(database, partial, busy_timeout_ms=busy_timeout_ms)
+    except OSError as error:
+        raise BackupError(f"could not write {target}: {error.strerror}") from None
     return target.stat().st_size
+
+
+def _copy_sqlite(database: Path, copy_path: Path, *, busy_timeout_ms: int) -> None:
+    try:
+        with (
+            closing(sqlite3.connect(database, timeout=busy_timeout_ms / 1000)) as source,
+            closing(sqlite3.connect(copy_path)) as copy,
+        ):
+            # One step: the whole copy is read inside a single read transaction, so it is one
+            # snapshot of the database, while writers carry on (WAL lets them).
+            source.backup(copy, pages=-1)
+            copy.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+            result = copy.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.Error as error:
+        raise BackupError(f"backup failed: {error}") from None
+    if result != [("ok",)]:
+        raise BackupError(f"the copy failed its integrity check: {result[:3]}")
 
 
 def export_snapshot(engine: Engine) -> dict:

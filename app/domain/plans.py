@@ -77,3 +77,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
         progress=progress_as_at(session=session, plan=plan, as_at=as_at),
         as_at=as_at,
     )
+
+
+def plan_slugs(*, session: Session) -> list[str]:
+    return list(session.exec(select(Plan.slug).order_by(Plan.slug)).all())

@@ -175,3 +175,39 @@ def test_a_password_can_come_from_standard_input(plantrack):
         "user", "create", email, "--name", "Board member", input="from-stdin-password\n"
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_an_owner_is_found_by_any_spelling_of_their_organisation_and_role(plantrack, engine):
+    count_people = text("SELECT count(*) FROM person")
+    with engine.connect() as connection:
+        people_before = connection.execute(count_people).scalar_one()
+        existing = connection.execute(
+            text(
+                "SELECT person.id FROM person JOIN organisation"
+                " ON organisation.id = person.organisation_id"
+                " WHERE organisation.short_name = 'SoTYOS' AND person.role = 'YOS Manager'"
+            )
+        ).scalar_one()
+    email = unique_email()
+    result = plantrack(
+        "user",
+        "create",
+        email,
+        "--name",
+        "YOS Manager, Stoke-on-Trent",
+        "--role",
+        "editor",
+        "--organisation",
+        "stoke-on-trent  youth offending service",
+        "--lead-role",
+        "yos manager",
+        "--password",
+        "a-long-enough-password",
+    )
+    assert result.returncode == 0, result.stderr
+    with engine.connect() as connection:
+        person_id = connection.execute(
+            text('SELECT person_id FROM "user" WHERE email = :e'), {"e": email}
+        ).scalar_one()
+        assert person_id == existing
+        assert connection.execute(count_people).scalar_one() == people_before

@@ -305,7 +305,18 @@ def test_a_backup_taken_while_updates_are_written_is_consistent(live_sqlite, tmp
         assert before <= transactions <= after + 1
         counts.append(updates)
     assert counts == sorted(counts)
-    assert not Path(str(copies[0][0]) + ".partial").exists()
+    assert not [path.name for path in tmp_path.iterdir() if path.name.endswith(".partial")]
+
+
+def test_a_backup_that_fails_leaves_the_previous_copy_and_no_partial_file(tmp_path):
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_bytes(b"these are not the pages of a SQLite database" * 100)
+    target = tmp_path / "backup.db"
+    target.write_bytes(b"yesterday's backup")
+    with pytest.raises(BackupError, match="backup failed: file is not a database"):
+        backup_sqlite(not_a_database, target)
+    assert target.read_bytes() == b"yesterday's backup"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["backup.db", "notes.db"]
 
 
 def test_a_backup_never_overwrites_the_database_itself(live_sqlite):
@@ -351,6 +362,16 @@ def test_the_commands_export_and_restore_the_demo(engine, backend, tmp_path, tmp
         result = plantrack(url, "import-backup", str(exported))
         assert result.returncode == 2
         assert result.stderr.startswith("Error: the database is not empty")
+
+
+def test_an_export_that_cannot_be_written_gets_a_one_line_error(engine, tmp_path):
+    target = tmp_path / "no-such-folder" / "plantrack.json"
+    result = plantrack(
+        engine.url.render_as_string(hide_password=False), "export", "--all", "-o", str(target)
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"Error: could not write {target}: No such file or directory\n"
+    assert not target.parent.exists()
 
 
 def test_export_needs_all(engine, tmp_path):

@@ -1,0 +1,119 @@
+"""plantrack progress, report appendix and reminders: a plan's figures, its reports, its owners
+reminded."""
+
+import json
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from app.cli.common import dates_or_fail, fail, open_session, parse_date, plan_or_fail
+from app.core.files import write_atomically
+from app.domain.cycle import cycle_for_meeting, next_meeting
+from app.domain.progress import progress_as_at
+from app.domain.reminders import ReminderError, send_reminders
+from app.reports.appendix import build_appendix
+from app.reports.formats import FORMATS
+
+report_app = typer.Typer(no_args_is_help=True, help="Produce reports in any format.")
+
+AsAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-at",
+        help="Date the figures are computed as at (YYYY-MM-DD); default today, or the plan's "
+        "end date once it has ended or closed.",
+    ),
+]
+
+
+def progress(
+    plan: Annotated[str, typer.Option("--plan", help="The plan's slug.")],
+    as_at: AsAtOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A plan's progress as at a date: totals, stages, overdue and the headline."""
+    as_at_date = parse_date(as_at, "--as-at")
+    with open_session() as session:
+        found = plan_or_fail(session, plan)
+        dates = dates_or_fail(found, as_at=as_at_date)
+        result = progress_as_at(session=session, plan=found, as_at=dates.as_at)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    typer.echo(result.headline)
+    for theme in result.by_theme:
+        typer.echo(
+            f"  {theme.title}: {theme.complete} of {theme.scheduled} scheduled complete"
+            + (f" ({theme.percent_complete}%)" if theme.percent_complete is not None else "")
+        )
+
+
+@report_app.command("appendix")
+def report_appendix(
+    plan: Annotated[str, typer.Option("--plan", help="The plan's slug.")],
+    report_format: Annotated[
+        str, typer.Option("--format", help="html, pdf, docx, xlsx, csv or json.")
+    ] = "html",
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="File to write; stdout if omitted.")
+    ] = None,
+    as_at: AsAtOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Changes since this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """The Progress Tracking appendix of a plan as at a date."""
+    if report_format not in FORMATS:
+        raise typer.BadParameter(
+            f"'{report_format}' is not a format; choose from {', '.join(FORMATS)}",
+            param_hint="--format",
+        )
+    chosen = FORMATS[report_format]
+    if output is None and not chosen.is_text:
+        fail(f"{report_format} is a binary format: give a file with -o", code=2)
+    as_at_date = parse_date(as_at, "--as-at")
+    since_date = parse_date(since, "--since")
+    with open_session() as session:
+        found = plan_or_fail(session, plan)
+        dates = dates_or_fail(found, as_at=as_at_date, since=since_date)
+        report = build_appendix(session, found, dates.as_at, since=dates.since)
+    content = chosen.render(report)
+    if output is None:
+        sys.stdout.write(content.decode("utf-8"))
+        return
+    try:
+        write_atomically(output, content)
+    except OSError as error:
+        fail(f"could not write {output}: {error.strerror}")
+    typer.echo(f"Wrote {output} ({len(content):,} bytes)", err=True)
+
+
+def reminders(
+    plan: Annotated[str, typer.Option("--plan", help="The plan's slug.")],
+) -> None:
+    """E-mail owners whose updates are missing for the plan's board's next meeting (idempotent:
+    run it from the system scheduler as often as you like)."""
+    with open_session() as session:
+        found = plan_or_fail(session, plan)
+        meeting = (
+            next_meeting(session, board_id=found.board_id, today=date.today())
+            if found.board_id
+            else None
+        )
+        if meeting is None:
+            fail(f"{plan} has no board meetings to remind owners of", code=2)
+        try:
+            result = send_reminders(
+                session, plan=found, cycle=cycle_for_meeting(session, meeting=meeting)
+            )
+        except ReminderError as error:
+            fail(str(error))
+    typer.echo(f"Sent {len(result.sent)} reminders; {len(result.already_sent)} already sent.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
+    app.command("progress")(progress)
+    app.command("reminders")(reminders)
