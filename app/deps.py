@@ -2,6 +2,7 @@
 CSRF, and the records a path names (loaded, or 404)."""
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -10,7 +11,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from app.core.db import begin_write
+from app.core.db import writing
 from app.core.models import Action, Plan, Role, User
 from app.domain.actions import get_action
 from app.domain.as_at import AsAtError, ReportDates, resolve_dates
@@ -38,14 +39,13 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     with request.app.state.open_session() as session:
         session.info[WRITES] = request.method in UNSAFE_METHODS
-        if session.info[WRITES]:
-            begin_write(session)
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+        with writing(session) if session.info[WRITES] else nullcontext():
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
 
 
 # scope="function": the commit happens before the response is sent, so a redirect after a post

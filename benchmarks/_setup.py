@@ -7,6 +7,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
@@ -16,15 +17,17 @@ from app.core.models import Action, Plan, StatusUpdate, Theme
 from app.domain.seed import load_seed
 
 
-def fresh_database() -> tuple[str, object]:
-    from alembic import command
-
-    path = Path(tempfile.mkdtemp(prefix="plantrack-bench-")) / "bench.db"
-    url = f"sqlite:///{path}"
+def migrate(url: str) -> None:
     config = alembic_config()
     config.attributes["database_url"] = url
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")
+
+
+def fresh_database() -> tuple[str, object]:
+    path = Path(tempfile.mkdtemp(prefix="plantrack-bench-")) / "bench.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         load_seed(session)

@@ -6,9 +6,10 @@ read first and then tried to write could otherwise fail at once with "database i
 whatever the busy timeout, because SQLite cannot wait for a lock it might deadlock on.
 """
 
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,6 +55,26 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     return engine
 
 
+# One writer at a time per SQLite database within a process, queued on a lock that wakes the
+# next writer the moment the last one commits. SQLite's own busy handler polls with growing
+# sleeps, which left some writers waiting ten times as long as others; it still arbitrates
+# between processes (several workers).
+# A plain Lock, not an RLock: a request's unit of work is entered on one thread of the pool and
+# left on another, and a Lock may be released by any thread. So a thread holding a write
+# transaction must not open another on the same database (it would wait on itself).
+_sqlite_write_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _write_lock(session: Session):
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    key = str(engine.url)
+    with _locks_guard:
+        return _sqlite_write_locks.setdefault(key, threading.Lock())
+
+
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
@@ -88,6 +109,15 @@ def begin_write(session: Session, *, pause: Callable[[float], None] = time.sleep
 
 
 @contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """Hold the session's transaction as a write transaction for the block (see begin_write);
+    the caller commits or rolls back inside it."""
+    with _write_lock(session):
+        begin_write(session)
+        yield
+
+
+@contextmanager
 def own_transaction(session: Session) -> Iterator[Session]:
     """A short write transaction of its own, beside the session's: committed when the block
     ends, whatever becomes of the session's. For what must be recorded however the request
@@ -96,7 +126,6 @@ def own_transaction(session: Session) -> Iterator[Session]:
     savepoint of theirs."""
     with Session(
         session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
-    ) as own:
-        begin_write(own)
+    ) as own, writing(own):
         yield own
         own.commit()

@@ -18,6 +18,7 @@ from app.core.models import (
     Theme,
     User,
 )
+from app.domain.updates import frozen_message
 
 # A chain of carried-forward actions longer than this is a data error, not a history.
 MAX_LINEAGE = 20
@@ -39,6 +40,13 @@ class ActionPage:
     history: list[tuple[StatusUpdate, User | None]]
     lineage: list[tuple[Plan, Action]]  # where it came from: nearest first
     successors: list[tuple[Plan, Action]]  # where it was carried forward to
+
+    @property
+    def frozen(self) -> str | None:
+        """Why no more updates are taken, if so."""
+        return frozen_message(
+            plan=self.plan, successor=self.successors[0] if self.successors else None
+        )
 
     @property
     def current(self) -> StatusUpdate | None:

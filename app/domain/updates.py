@@ -12,7 +12,16 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from app.core.models import Action, Plan, ReviewState, Role, Stage, StatusUpdate, User
+from app.core.models import (
+    Action,
+    Plan,
+    PlanStatus,
+    ReviewState,
+    Role,
+    Stage,
+    StatusUpdate,
+    User,
+)
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.timescales import TimescaleError, parse_timescale, uk_date
@@ -34,6 +43,42 @@ class UpdateRejected(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class UpdateNotAllowed(Exception):
+    """The action takes no more updates: its plan is closed, or it was carried forward."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def frozen_message(*, plan: Plan, successor: tuple[Plan, Action] | None) -> str | None:
+    """Why an action takes no more updates (its plan is closed, or it was carried forward to
+    ``successor``), or None when it does."""
+    if plan.status == PlanStatus.closed:
+        return (
+            f"{plan.short_title} is closed: its updates are frozen, so its reports stay as "
+            "they were."
+        )
+    if successor is not None:
+        next_plan, copy = successor
+        return (
+            f"This action was carried forward to {next_plan.short_title} ({copy.ref}): record "
+            "its progress there."
+        )
+    return None
+
+
+def frozen_reason(*, session: Session, plan: Plan, action: Action) -> str | None:
+    successor = session.exec(
+        select(Plan, Action)
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(Action.carried_forward_from_id == action.id)
+        .order_by(Plan.period_start)
+        .limit(1)
+    ).first()
+    return frozen_message(plan=plan, successor=tuple(successor) if successor else None)
 
 
 @dataclass
@@ -85,6 +130,11 @@ def validate_update(*, plan: Plan, update_in: UpdateIn, today: date) -> dict[str
             f"The effective date must be on or after the start of the plan, "
             f"{uk_date(plan.period_start)}."
         )
+    elif effective > plan.period_end:
+        errors["effective_on"] = (
+            f"The effective date must be on or before the end of the plan, "
+            f"{uk_date(plan.period_end)}."
+        )
     return errors
 
 
@@ -120,8 +170,12 @@ def record_update(
     update_in: UpdateIn,
     today: date | None = None,
 ) -> StatusUpdate:
-    """Append a status update; raise UpdateRejected or UpdateConflict and write nothing."""
+    """Append a status update; raise UpdateNotAllowed, UpdateRejected or UpdateConflict and
+    write nothing."""
     today = today or date.today()
+    refusal = frozen_reason(session=session, plan=plan, action=action)
+    if refusal:
+        raise UpdateNotAllowed(refusal)
     errors = validate_update(plan=plan, update_in=update_in, today=today)
     if errors:
         raise UpdateRejected(errors)

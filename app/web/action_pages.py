@@ -17,6 +17,7 @@ from app.domain.updates import (
     ActionEditRejected,
     UpdateConflict,
     UpdateIn,
+    UpdateNotAllowed,
     UpdateRejected,
     edit_action,
     record_update,
@@ -48,7 +49,7 @@ def action_page_response(
         "rag": current.rag if current and current.rag else "",
         "commentary": "",
         "corrective_action": "",
-        "effective_on": date.today().isoformat(),
+        "effective_on": min(date.today(), plan.period_end).isoformat(),
         "version": action.version,
     }
     return templates.TemplateResponse(
@@ -142,6 +143,8 @@ def create_update(
         )
     try:
         created = record_update(session, action=action, plan=plan, user=user, update_in=update_in)
+    except UpdateNotAllowed as refused:
+        raise HTTPException(409, refused.message) from None
     except UpdateRejected as rejected:
         return action_page_response(
             request,
