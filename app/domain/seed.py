@@ -40,7 +40,7 @@ from app.core.models import (
 )
 from app.core.passwords import hash_password
 from app.domain.rag import allowed_rags
-from app.domain.timescales import TimescaleError, parse_timescale
+from app.domain.timescales import TimescaleError, read_timescale
 
 SEED_DIRECTORY = PROJECT_ROOT / "seed_data"
 
@@ -255,12 +255,14 @@ def read_seed_files(directory: Path = SEED_DIRECTORY) -> SeedFiles:
 
 
 def _due(value: date | str, where: str) -> tuple[date, str]:
-    if isinstance(value, date):
-        return value, ""
+    """The due date and, for a period such as Q4 2017/18, its label."""
     try:
-        return parse_timescale(value), value
+        timescale = read_timescale(value)
     except TimescaleError as error:
         raise SeedError(f"{where}: {error}") from None
+    if timescale is None:
+        raise SeedError(f"{where}: the due date is blank")
+    return timescale.end, timescale.label
 
 
 class _Loader:

@@ -28,9 +28,10 @@ from app.core.models import (
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.status import latest_updates_as_at
+from app.domain.timescales import TimescaleError, read_timescale
 from app.imports.columns import FIELDS, propose_mapping
 from app.imports.reading import Row, Table, is_blank
-from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, parse_when, text_of
+from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, text_of
 
 REQUIRED_COLUMNS = ("ref",)
 _HEADING_PREFIX = re.compile(
@@ -336,8 +337,8 @@ class _Checker:
         for name in ("start", "due"):
             value = self.cell(row, name)
             try:
-                when = parse_when(value)
-            except ValueProblem as problem:
+                when = read_timescale(value)
+            except TimescaleError as problem:
                 self.error(row.number, name, str(problem))
                 continue
             if when is None:

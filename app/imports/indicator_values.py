@@ -1,8 +1,10 @@
 """Uploading indicator values from a CSV file: every row checked, nothing written unless all pass.
 
 Columns (header row first, in any order, names in any case): indicator (the key), period (its
-label, e.g. "Q1 2023/24"; the date is used when blank), period_end (YYYY-MM-DD or DD/MM/YYYY),
-value, note. Rows are numbered as a spreadsheet numbers them: the header is row 1.
+label, e.g. "Q1 2023/24"; the period end as written is used when blank), period_end (a date such
+as 2023-06-30 or 30/06/2023, or a period such as June 2023 or Q1 2023/24: every form that
+app.domain.timescales reads), value, note. Rows are numbered as a spreadsheet numbers them: the
+header is row 1.
 """
 
 import csv
