@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.core.models import Action, Plan, StatusUpdate, User
+from app.domain.people import Directory
 from app.domain.seed import SEED_DIRECTORY, SeedError, load_seed
 
 
@@ -64,3 +65,30 @@ def test_an_unknown_key_in_a_seed_file_is_an_error(session, broken_seed):
     users.write_text(users.read_text().replace("role:", "rôle:", 1))
     with pytest.raises(SeedError, match="users"):
         load_seed(session, broken_seed)
+
+
+def test_an_organisation_missing_from_organisations_yaml_is_an_error(session, broken_seed):
+    # Known to the database (an import made it) but not listed in the seed: still unknown.
+    Directory(session).organisation("Imported Charity")
+    plan_file = broken_seed / "plans" / "reduced-offending-2018-21.yaml"
+    plan_file.write_text(
+        plan_file.read_text()
+        .replace("slug: reduced-offending-2018-21", "slug: a-new-plan", 1)
+        .replace("lead_organisation: ", "lead_organisation: Imported Charity #", 1)
+    )
+    with pytest.raises(SeedError, match="unknown organisation 'Imported Charity'"):
+        load_seed(session, broken_seed)
+    session.rollback()
+
+
+def test_seed_names_are_matched_as_every_name_is(session, broken_seed):
+    """Ignoring case and runs of spaces, by short or full name, as app.domain.people does."""
+    plan_file = broken_seed / "plans" / "reduced-offending-2018-21.yaml"
+    plan_file.write_text(
+        plan_file.read_text()
+        .replace("slug: reduced-offending-2018-21", "slug: a-new-plan", 1)
+        .replace("lead_organisation: ", "lead_organisation: staffordshire  POLICE #", 1)
+    )
+    created = load_seed(session, broken_seed)
+    assert "organisations" not in created and created["plans"] == 1
+    session.rollback()
