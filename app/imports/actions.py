@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 from app.core.models import (
     Action,
     ActionPartner,
+    Organisation,
+    Person,
     Plan,
     ReviewState,
     Stage,
@@ -36,13 +38,14 @@ REQUIRED_COLUMNS = ("ref",)
 _HEADING_PREFIX = re.compile(
     r"^(?:theme|priority|strand|section|workstream)\s*\d*\s*[:.\-–]\s*", re.IGNORECASE
 )
+# The longest text each field may hold: the width of the column that stores it.
 LIMITS = {
-    "ref": 30,
-    "title": 500,
-    "theme": 300,
-    "lead_organisation": 200,
-    "lead_role": 200,
-    "due_label": 60,
+    "ref": Action.__table__.c.ref.type.length,
+    "title": Action.__table__.c.title.type.length,
+    "theme": Theme.__table__.c.title.type.length,
+    "lead_organisation": Organisation.__table__.c.name.type.length,
+    "lead_role": Person.__table__.c.role.type.length,
+    "due_label": Action.__table__.c.due_label.type.length,
 }
 
 
