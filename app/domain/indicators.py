@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from app.core.models import Better, Indicator, IndicatorValue, Plan, PlanIndicator, User
 from app.domain.audit import record_event
-from app.domain.timescales import uk_date
+from app.domain.timescales import Timescale, read_timescale, uk_date
 
 # --- Reading -------------------------------------------------------------------------------------
 
@@ -320,8 +320,6 @@ def revise_indicator(
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 MAX_PERIOD_LABEL = 60
 MAX_NOTE = 500
@@ -344,26 +342,18 @@ def parse_number(text) -> float:
     return float(candidate)
 
 
-def parse_period_end(text) -> date:
-    """YYYY-MM-DD or DD/MM/YYYY (how UK spreadsheets write dates)."""
-    if isinstance(text, date):
-        return text
-    raw = str(text or "").strip()
-    if not raw:
+def _period(value) -> Timescale:
+    """The period a figure covers; a TimescaleError (a ValueError) names a value that is none."""
+    found = read_timescale(value)
+    if found is None:
         raise ValueError("Enter the date the period ends")
-    problem = ValueError(f"'{raw}' is not a date: use YYYY-MM-DD or DD/MM/YYYY")
-    if _ISO.match(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise problem from None
-    if match := _DMY.match(raw):
-        day, month, year = (int(part) for part in match.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            raise problem from None
-    raise problem
+    return found
+
+
+def parse_period_end(text) -> date:
+    """The last day of a period: a date (2024-03-31, 31/03/2024) or a period (March 2024,
+    Q4 2023/24), read as every date in a spreadsheet or CSV file is read."""
+    return _period(text).end
 
 
 @dataclass(frozen=True)
@@ -385,8 +375,10 @@ def check_value_fields(
     """(errors by field, cleaned fields) for one figure; the period label defaults to the date."""
     errors: dict[str, str] = {}
     cleaned: dict = {}
+    period = None
     try:
-        cleaned["period_end"] = parse_period_end(period_end)
+        period = _period(period_end)
+        cleaned["period_end"] = period.end
         if cleaned["period_end"] > (today or date.today()):
             errors["period_end"] = (
                 f"{cleaned['period_end'].isoformat()} is in the future: a figure is recorded "
@@ -399,8 +391,9 @@ def check_value_fields(
     except ValueError as error:
         errors["value"] = str(error)
     label = " ".join(str(period_label or "").split())
-    if not label and "period_end" in cleaned:
-        label = uk_date(cleaned["period_end"])
+    if not label and period is not None:
+        # A blank period is named as the period end was written (Q2 2023/24), else by its date.
+        label = period.label or uk_date(period.end)
     if len(label) > MAX_PERIOD_LABEL:
         errors["period_label"] = f"The period must be {MAX_PERIOD_LABEL} characters or fewer"
     cleaned["period_label"] = label

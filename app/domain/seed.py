@@ -39,8 +39,9 @@ from app.core.models import (
     User,
 )
 from app.core.passwords import hash_password
+from app.domain.people import Directory
 from app.domain.rag import allowed_rags
-from app.domain.timescales import TimescaleError, parse_timescale
+from app.domain.timescales import TimescaleError, read_timescale
 
 SEED_DIRECTORY = PROJECT_ROOT / "seed_data"
 
@@ -255,24 +256,28 @@ def read_seed_files(directory: Path = SEED_DIRECTORY) -> SeedFiles:
 
 
 def _due(value: date | str, where: str) -> tuple[date, str]:
-    if isinstance(value, date):
-        return value, ""
+    """The due date and, for a period such as Q4 2017/18, its label."""
     try:
-        return parse_timescale(value), value
+        timescale = read_timescale(value)
     except TimescaleError as error:
         raise SeedError(f"{where}: {error}") from None
+    if timescale is None:
+        raise SeedError(f"{where}: the due date is blank")
+    return timescale.end, timescale.label
 
 
 class _Loader:
     def __init__(self, session: Session, seed: SeedFiles) -> None:
         self.session = session
         self.seed = seed
-        self.organisations: dict[str, Organisation] = {}
-        self.people: dict[tuple[str, str], Person] = {}
+        self.directory = Directory(session)
+        # The organisations seed files may name: those in organisations.yaml.
+        self.listed: set[int] = set()
         self.boards: dict[str, Board] = {}
         self.groups: dict[str, DeliveryGroup] = {}
         self.users: dict[str, User] = {}
-        self.created: dict[str, int] = {}
+        # One count, shared with the directory, so the report lists in order all that was made.
+        self.created = self.directory.created
 
     def _count(self, what: str) -> None:
         self.created[what] = self.created.get(what, 0) + 1
@@ -283,32 +288,21 @@ class _Loader:
         self._count(what)
         return row
 
-    def organisation(self, short_name: str, where: str) -> Organisation:
-        try:
-            return self.organisations[short_name]
-        except KeyError:
-            raise SeedError(f"{where}: unknown organisation '{short_name}'") from None
+    def organisation(self, name: str, where: str) -> Organisation:
+        found = self.directory.find_organisation(name)
+        if found is None or found.id not in self.listed:
+            raise SeedError(f"{where}: unknown organisation '{name}'")
+        return found
 
     def person(self, organisation: str, role: str, where: str) -> Person:
-        key = (organisation, role)
-        if key not in self.people:
-            org = self.organisation(organisation, where)
-            existing = self.session.exec(
-                select(Person).where(Person.organisation_id == org.id, Person.role == role)
-            ).first()
-            self.people[key] = existing or self._add(
-                Person(organisation_id=org.id, role=role), "people"
-            )
-        return self.people[key]
+        return self.directory.person(self.organisation(organisation, where).id, role)
 
     def load(self) -> dict[str, int]:
         for item in self.seed.organisations:
-            existing = self.session.exec(
-                select(Organisation).where(Organisation.short_name == item.short_name)
-            ).first()
-            self.organisations[item.short_name] = existing or self._add(
-                Organisation(**item.model_dump()), "organisations"
+            organisation = self.directory.organisation(
+                item.short_name, name=item.name, kind=item.kind
             )
+            self.listed.add(organisation.id)
         for item in self.seed.boards:
             self._board(item)
         for item in self.seed.delivery_groups:

@@ -26,23 +26,26 @@ from app.core.models import (
     User,
 )
 from app.domain.audit import record_event
+from app.domain.people import Directory, name_key
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.status import latest_updates_as_at
+from app.domain.timescales import TimescaleError, read_timescale
 from app.imports.columns import FIELDS, propose_mapping
 from app.imports.reading import Row, Table, is_blank
-from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, parse_when, text_of
+from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, text_of
 
 REQUIRED_COLUMNS = ("ref",)
 _HEADING_PREFIX = re.compile(
     r"^(?:theme|priority|strand|section|workstream)\s*\d*\s*[:.\-–]\s*", re.IGNORECASE
 )
+# The longest text each field may hold: the width of the column that stores it.
 LIMITS = {
-    "ref": 30,
-    "title": 500,
-    "theme": 300,
-    "lead_organisation": 200,
-    "lead_role": 200,
-    "due_label": 60,
+    "ref": Action.__table__.c.ref.type.length,
+    "title": Action.__table__.c.title.type.length,
+    "theme": Theme.__table__.c.title.type.length,
+    "lead_organisation": Organisation.__table__.c.name.type.length,
+    "lead_role": Person.__table__.c.role.type.length,
+    "due_label": Action.__table__.c.due_label.type.length,
 }
 
 
@@ -193,17 +196,13 @@ def _clean(value) -> str:
     return " ".join(text_of(value).split())
 
 
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def _split_partners(value) -> list[str]:
     text = text_of(value).replace("\n", ",").replace(";", ",")
     seen: dict[str, str] = {}
     for part in text.split(","):
         name = " ".join(part.split())
-        if name and _key(name) not in seen:
-            seen[_key(name)] = name
+        if name and name_key(name) not in seen:
+            seen[name_key(name)] = name
     return list(seen.values())
 
 
@@ -336,8 +335,8 @@ class _Checker:
         for name in ("start", "due"):
             value = self.cell(row, name)
             try:
-                when = parse_when(value)
-            except ValueProblem as problem:
+                when = read_timescale(value)
+            except TimescaleError as problem:
                 self.error(row.number, name, str(problem))
                 continue
             if when is None:
@@ -433,19 +432,10 @@ class _Planner:
             for action in session.exec(select(Action).where(Action.plan_id == plan.id))
         }
         self.themes = {
-            _key(theme.title): theme
+            name_key(theme.title): theme
             for theme in session.exec(select(Theme).where(Theme.plan_id == plan.id))
         }
-        self.organisations: dict[str, Organisation] = {}
-        for organisation in session.exec(select(Organisation)):
-            self.organisations.setdefault(_key(organisation.short_name), organisation)
-            self.organisations.setdefault(_key(organisation.name), organisation)
-        self.organisation_by_id = {o.id: o for o in self.organisations.values()}
-        self.people = {
-            (person.organisation_id, _key(person.role)): person
-            for person in session.exec(select(Person))
-        }
-        self.person_by_id = {p.id: p for p in self.people.values()}
+        self.directory = Directory(session)
         action_ids = [a.id for a in self.actions.values()]
         self.partners: dict[int, set[int]] = {}
         if action_ids:
@@ -459,7 +449,7 @@ class _Planner:
         self.theme_titles = {theme.id: theme.title for theme in self.themes.values()}
 
     def organisation_name(self, text: str) -> str:
-        found = self.organisations.get(_key(text))
+        found = self.directory.find_organisation(text)
         return found.short_name if found else text
 
     def work_out(self, rows: Iterable[RowIn], preview: ImportPreview) -> None:
@@ -485,33 +475,33 @@ class _Planner:
                 if missing:
                     continue
             for name in [item.lead_organisation, *(item.partners or [])]:
-                if name and _key(name) not in self.organisations:
-                    new_organisations.setdefault(_key(name), name)
-            organisation_key = None
-            if item.lead_organisation:
-                organisation_key = _key(item.lead_organisation)
-            elif action is not None and action.lead_organisation_id:
-                organisation_key = _key(
-                    self.organisation_by_id[action.lead_organisation_id].short_name
-                )
-            if item.lead_role and organisation_key is None:
+                if name and self.directory.find_organisation(name) is None:
+                    new_organisations.setdefault(name_key(name), name)
+            organisation_name = item.lead_organisation
+            if not organisation_name and action is not None and action.lead_organisation_id:
+                organisation_name = self.directory.get_organisation(
+                    action.lead_organisation_id
+                ).short_name
+            if item.lead_role and not organisation_name:
                 error(item.number, "lead_role", "give the lead organisation too")
                 continue
             if item.lead_role:
-                organisation = self.organisations.get(organisation_key)
-                if organisation is None or (organisation.id, _key(item.lead_role)) not in (
-                    self.people
+                organisation = self.directory.find_organisation(organisation_name)
+                if (
+                    organisation is None
+                    or self.directory.find_person(organisation.id, item.lead_role) is None
                 ):
-                    org_name = (
+                    shown_name = (
                         organisation.short_name
                         if organisation
-                        else new_organisations[organisation_key]
+                        else new_organisations[name_key(organisation_name)]
                     )
                     new_people.setdefault(
-                        (organisation_key, _key(item.lead_role)), (org_name, item.lead_role)
+                        (name_key(organisation_name), name_key(item.lead_role)),
+                        (shown_name, item.lead_role),
                     )
-            if item.theme and _key(item.theme) not in self.themes:
-                new_themes.setdefault(_key(item.theme), item.theme)
+            if item.theme and name_key(item.theme) not in self.themes:
+                new_themes.setdefault(name_key(item.theme), item.theme)
             change = self.change(item, action)
             if change is None:
                 preview.unchanged.append(item.ref)
@@ -542,35 +532,37 @@ class _Planner:
 
         compare("title", action.title, item.title)
         compare("description", action.description, item.description)
-        if item.theme is not None and _key(item.theme) != _key(
+        if item.theme is not None and name_key(item.theme) != name_key(
             self.theme_titles.get(action.theme_id, "")
         ):
             changes["theme"] = (self.theme_titles.get(action.theme_id, ""), item.theme)
         if item.lead_organisation is not None:
-            old = self.organisation_by_id.get(action.lead_organisation_id)
-            if old is None or _key(item.lead_organisation) not in (
-                _key(old.short_name),
-                _key(old.name),
+            old = self.directory.get_organisation(action.lead_organisation_id)
+            if old is None or name_key(item.lead_organisation) not in (
+                name_key(old.short_name),
+                name_key(old.name),
             ):
                 changes["lead organisation"] = (
                     old.short_name if old else "",
                     self.organisation_name(item.lead_organisation),
                 )
         if item.lead_role is not None:
-            old_person = self.person_by_id.get(action.lead_person_id)
+            old_person = self.directory.get_person(action.lead_person_id)
             if (
                 old_person is None
-                or _key(old_person.role) != _key(item.lead_role)
+                or name_key(old_person.role) != name_key(item.lead_role)
                 or (changes.get("lead organisation"))
             ):
                 changes["lead role"] = (old_person.role if old_person else "", item.lead_role)
         if item.partners is not None:
             old_ids = self.partners.get(action.id, set())
-            new_keys = {_key(name) for name in item.partners}
-            new_ids = {self.organisations[k].id for k in new_keys if k in self.organisations}
-            if old_ids != new_ids or len(new_ids) != len(new_keys):
+            found = [self.directory.find_organisation(name) for name in item.partners]
+            new_ids = {organisation.id for organisation in found if organisation is not None}
+            if old_ids != new_ids or None in found:
                 changes["partners"] = (
-                    ", ".join(sorted(self.organisation_by_id[i].short_name for i in old_ids)),
+                    ", ".join(
+                        sorted(self.directory.get_organisation(i).short_name for i in old_ids)
+                    ),
                     ", ".join(self.organisation_name(name) for name in item.partners),
                 )
         compare("start", action.start_date, item.start)
@@ -709,37 +701,15 @@ def _write(
     now = datetime.now(UTC)
     checker = _Checker(session, plan, preview.table, preview.mapping)
     rows = {item.ref: item for item in checker.rows()}
-    organisations: dict[str, Organisation] = {}
-    for organisation in session.exec(select(Organisation)):
-        organisations.setdefault(_key(organisation.short_name), organisation)
-        organisations.setdefault(_key(organisation.name), organisation)
-
-    def organisation(name: str) -> Organisation:
-        key = _key(name)
-        if key not in organisations:
-            found = Organisation(short_name=name[:60], name=name)
-            session.add(found)
-            session.flush()
-            organisations[key] = found
-        return organisations[key]
-
-    people = {(p.organisation_id, _key(p.role)): p for p in session.exec(select(Person))}
-
-    def person(organisation_id: int, role: str) -> Person:
-        key = (organisation_id, _key(role))
-        if key not in people:
-            found = Person(organisation_id=organisation_id, role=role)
-            session.add(found)
-            session.flush()
-            people[key] = found
-        return people[key]
-
-    themes = {_key(t.title): t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))}
+    directory = Directory(session)
+    themes = {
+        name_key(t.title): t for t in session.exec(select(Theme).where(Theme.plan_id == plan.id))
+    }
     theme_position = max((t.position for t in themes.values()), default=0)
 
     def theme(title: str) -> Theme:
         nonlocal theme_position
-        key = _key(title)
+        key = name_key(title)
         if key not in themes:
             theme_position += 1
             found = Theme(plan_id=plan.id, position=theme_position, title=title)
@@ -782,21 +752,23 @@ def _write(
             ):
                 if value is not None:
                     setattr(action, name, value)
-        lead_organisation = organisation(item.lead_organisation) if item.lead_organisation else None
+        lead_organisation = (
+            directory.organisation(item.lead_organisation) if item.lead_organisation else None
+        )
         if lead_organisation is not None:
             action.lead_organisation_id = lead_organisation.id
         if item.lead_role:
-            action.lead_person_id = person(action.lead_organisation_id, item.lead_role).id
+            action.lead_person_id = directory.person(action.lead_organisation_id, item.lead_role).id
         elif lead_organisation is not None and action.lead_person_id:
-            old = session.get(Person, action.lead_person_id)
+            old = directory.get_person(action.lead_person_id)
             if old.organisation_id != lead_organisation.id:
-                action.lead_person_id = person(lead_organisation.id, old.role).id
+                action.lead_person_id = directory.person(lead_organisation.id, old.role).id
         if change.is_new and change.status is not None:
             action.version += 1  # bumped by its first update; an existing action was above
         session.add(action)
         session.flush()
         if item.partners is not None:
-            wanted = {organisation(name).id for name in item.partners}
+            wanted = {directory.organisation(name).id for name in item.partners}
             current = {
                 link.organisation_id: link
                 for link in session.exec(

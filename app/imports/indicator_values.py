@@ -1,8 +1,10 @@
 """Uploading indicator values from a CSV file: every row checked, nothing written unless all pass.
 
 Columns (header row first, in any order, names in any case): indicator (the key), period (its
-label, e.g. "Q1 2023/24"; the date is used when blank), period_end (YYYY-MM-DD or DD/MM/YYYY),
-value, note. Rows are numbered as a spreadsheet numbers them: the header is row 1.
+label, e.g. "Q1 2023/24"; the period end as written is used when blank), period_end (a date such
+as 2023-06-30 or 30/06/2023, or a period such as June 2023 or Q1 2023/24: every form that
+app.domain.timescales reads), value, note. Rows are numbered as a spreadsheet numbers them: the
+header is row 1.
 """
 
 import csv
@@ -18,6 +20,7 @@ from app.domain.indicators import (
     store_values,
     stored_periods,
 )
+from app.imports.reading import NOT_SPREADSHEETS, OLE, ZIP
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5_000
@@ -41,13 +44,9 @@ _COLUMN_SYNONYMS = {
     "notes": "note",
 }
 _NOT_CSV = {
-    b"PK\x03\x04": "an Excel workbook or other zip file: save it from Excel as CSV",
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an old-style Excel .xls workbook: save it as CSV",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive",
+    ZIP: "an Excel workbook or other zip file: save it from Excel as CSV",
+    OLE: "an old-style Excel .xls workbook: save it as CSV",
+    **NOT_SPREADSHEETS,
 }
 
 

@@ -37,7 +37,8 @@ MIN_RECOGNISED_HEADERS = 3
 if not openpyxl.DEFUSEDXML:  # pragma: no cover - a broken install, not a code path
     raise RuntimeError("defusedxml must be installed (and OPENPYXL_DEFUSEDXML not 'False')")
 
-_MAGIC = {
+# What a file is by its first bytes, when it is no spreadsheet: every upload is checked so.
+NOT_SPREADSHEETS = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
@@ -46,8 +47,8 @@ _MAGIC = {
     b"Rar!": "a RAR archive",
     b"7z\xbc\xaf": "a 7-Zip archive",
 }
-_ZIP = b"PK\x03\x04"
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP = b"PK\x03\x04"  # an .xlsx workbook, or any other zip archive
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls workbook, or a password-protected one
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
@@ -89,18 +90,18 @@ def read_table(filename: str, data: bytes) -> Table:
             f"'{name}' is {_megabytes(len(data))} ({len(data):,} bytes); the largest file "
             f"accepted is {MAX_BYTES // (1024 * 1024)} MB: split it into smaller files"
         )
-    for magic, what in _MAGIC.items():
+    for magic, what in NOT_SPREADSHEETS.items():
         if data.startswith(magic):
             raise ImportFileError(
                 f"'{name}' is not a spreadsheet: it looks like {what}. "
                 "Upload an Excel workbook (.xlsx) or a CSV file"
             )
-    if data.startswith(_OLE):
+    if data.startswith(OLE):
         raise ImportFileError(
             f"'{name}' is an old-style Excel .xls workbook or a password-protected one: "
             "open it in Excel and save it as an Excel Workbook (.xlsx) without a password"
         )
-    if data.startswith(_ZIP):
+    if data.startswith(ZIP):
         return _read_workbook(name, data)
     if suffix in WORKBOOK_SUFFIXES:
         raise ImportFileError(

@@ -333,10 +333,18 @@ def test_things_that_are_not_numbers_are_refused(text):
         ("2023-03-31", date(2023, 3, 31)),
         ("31/03/2023", date(2023, 3, 31)),
         ("1/4/2023", date(2023, 4, 1)),
+        ("June 2023", date(2023, 6, 30)),
+        ("Q2 2023/24", date(2023, 9, 30)),
+        (45016, date(2023, 3, 31)),
     ],
 )
-def test_period_ends_in_both_forms(text, day):
+def test_period_ends_are_read_as_any_spreadsheet_date(text, day):
     assert parse_period_end(text) == day
+
+
+def test_a_blank_period_end_asks_for_one():
+    with pytest.raises(ValueError, match="Enter the date the period ends"):
+        parse_period_end("  ")
 
 
 # --- CSV upload -------------------------------------------------------------------------------
@@ -394,7 +402,7 @@ def test_csv_reports_every_problem_of_every_row(session):
     assert errors == [
         "row 2: unknown indicator 'no-such-indicator'",
         "row 3, value: 'abc' is not a number",
-        "row 4, period_end: '2023-13-01' is not a date: use YYYY-MM-DD or DD/MM/YYYY",
+        "row 4, period_end: '2023-13-01' is not a date",
         "row 4, value: 'x' is not a number",
     ]
 
@@ -421,6 +429,13 @@ def test_a_good_csv_writes_every_row_in_one_go(session):
     assert read_indicator_values(session, "police-officer-strength")[-1].value == 1990.0
     events = session.exec(select(AuditEvent).where(AuditEvent.verb == "upload_values")).all()
     assert len(events) == 3
+
+
+def test_a_period_end_written_as_a_period_names_a_blank_period(session):
+    data = (HEADER + "days-recorded-crime-to-charge,,Q3 2023/24,71,\n").encode()
+    rows, errors = parse_values_csv(session, data)
+    assert errors == []
+    assert (rows[0].period_end, rows[0].period_label) == (date(2023, 12, 31), "Q3 2023/24")
 
 
 def test_a_csv_saved_by_excel_in_windows_1252_is_read(session):

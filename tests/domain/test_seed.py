@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.core.models import Action, Plan, StatusUpdate, User
+from app.domain.people import Directory
 from app.domain.seed import SEED_DIRECTORY, SeedError, load_seed
 
 
@@ -45,13 +46,18 @@ def broken_seed(tmp_path) -> Path:
     return copy
 
 
-def test_a_bad_seed_file_is_refused_with_its_place_and_nothing_is_written(session, broken_seed):
-    plan_file = broken_seed / "plans" / "reduced-offending-2018-21.yaml"
+def add_changed_plan(seed: Path, old: str, new: str) -> None:
+    """Turn one demo plan into a new one (not loaded yet) whose first ``old`` reads ``new``."""
+    plan_file = seed / "plans" / "reduced-offending-2018-21.yaml"
     plan_file.write_text(
         plan_file.read_text()
         .replace("slug: reduced-offending-2018-21", "slug: a-new-plan", 1)
-        .replace("due: ", "due: Q5 2018/19 #", 1)
+        .replace(old, new, 1)
     )
+
+
+def test_a_bad_seed_file_is_refused_with_its_place_and_nothing_is_written(session, broken_seed):
+    add_changed_plan(broken_seed, "due: ", "due: Q5 2018/19 #")
     before = session.exec(select(func.count()).select_from(Plan)).one()
     with pytest.raises(SeedError, match="Q5 2018/19"):
         load_seed(session, broken_seed)
@@ -64,3 +70,22 @@ def test_an_unknown_key_in_a_seed_file_is_an_error(session, broken_seed):
     users.write_text(users.read_text().replace("role:", "rôle:", 1))
     with pytest.raises(SeedError, match="users"):
         load_seed(session, broken_seed)
+
+
+def test_an_organisation_missing_from_organisations_yaml_is_an_error(session, broken_seed):
+    # Known to the database (an import made it) but not listed in the seed: still unknown.
+    Directory(session).organisation("Imported Charity")
+    add_changed_plan(broken_seed, "lead_organisation: ", "lead_organisation: Imported Charity #")
+    with pytest.raises(SeedError, match="unknown organisation 'Imported Charity'"):
+        load_seed(session, broken_seed)
+    session.rollback()
+
+
+def test_seed_names_are_matched_as_every_name_is(session, broken_seed):
+    """Ignoring case and runs of spaces, by short or full name, as app.domain.people does."""
+    add_changed_plan(
+        broken_seed, "lead_organisation: ", "lead_organisation: staffordshire  POLICE #"
+    )
+    created = load_seed(session, broken_seed)
+    assert "organisations" not in created and created["plans"] == 1
+    session.rollback()

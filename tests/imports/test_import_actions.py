@@ -30,7 +30,7 @@ from app.imports import (
     read_table,
     validate_rows,
 )
-from tests.factories import make_action, make_plan, make_theme, make_update
+from tests.factories import make_action, make_organisation, make_plan, make_theme, make_update
 from tests.imports.workbooks import messy_workbook, with_cached_formula_value, xlsx
 
 IMPORT_DAY = date(2020, 4, 1)
@@ -309,6 +309,22 @@ def bad_file(**cells) -> bytes:
 def test_each_bad_row_gets_its_message(session, plan, cells, message):
     errors = validate_rows(session, plan, read_table("bad.xlsx", bad_file(**cells)))
     assert [str(error) for error in errors] == [message]
+
+
+def test_organisations_and_roles_are_matched_as_every_name_is(session, plan):
+    """Ignoring case and runs of spaces, by short or full name (app.domain.people)."""
+    charity = make_organisation(session, short_name="NC", name="New Charity")
+    session.add(Person(organisation_id=charity.id, role="Project Lead"))
+    session.flush()
+    counts = row_counts(session)
+    row = ["Young people", "A1", "Review triage", "new  CHARITY", "project lead", "31/03/2020"]
+    data = xlsx([HEADER[:6] + ["Partners"], row + ["nc, New Charity, Police"]])
+    preview, _result = run_import(session, plan, "names.xlsx", data)
+    assert (preview.new_organisations, preview.new_people) == ([], [])
+    assert imported(session, plan)["A1"]["lead"] == ("NC", "Project Lead")
+    assert imported(session, plan)["A1"]["partners"] == ["NC", "Police"]
+    assert row_counts(session)["organisation"] == counts["organisation"]
+    assert row_counts(session)["person"] == counts["person"]
 
 
 def test_start_after_due_is_named(session, plan):

@@ -1,64 +1,10 @@
-"""Cells and column names as offices write them."""
-
-from datetime import date, datetime
+"""Cells and column names as offices write them (dates: tests/domain/test_timescales.py)."""
 
 import pytest
 
 from app.core.models import Rag, Stage
 from app.imports import propose_mapping
-from app.imports.values import ValueProblem, parse_rag, parse_status, parse_when
-
-
-@pytest.mark.parametrize(
-    "cell, end, start, label",
-    [
-        (datetime(2018, 3, 31), date(2018, 3, 31), date(2018, 3, 31), ""),
-        (date(2018, 3, 31), date(2018, 3, 31), date(2018, 3, 31), ""),
-        (43190, date(2018, 3, 31), date(2018, 3, 31), ""),
-        (43190.0, date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("43190", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("31/03/2018", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("1/4/18", date(2018, 4, 1), date(2018, 4, 1), ""),
-        ("31.03.2018", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("2018-03-31", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("2018-03-31 00:00:00", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("31 March 2018", date(2018, 3, 31), date(2018, 3, 31), ""),
-        ("March 2018", date(2018, 3, 31), date(2018, 3, 1), "March 2018"),
-        ("Mar-18", date(2018, 3, 31), date(2018, 3, 1), "Mar 2018"),
-        ("Q4 2017/18", date(2018, 3, 31), date(2018, 1, 1), "Q4 2017/18"),
-        ("q1 2018/19", date(2018, 6, 30), date(2018, 4, 1), "q1 2018/19"),
-        ("2017/18", date(2018, 3, 31), date(2017, 4, 1), "2017/18"),
-        (None, None, None, None),
-        ("  ", None, None, None),
-    ],
-)
-def test_dates_and_timescales(cell, end, start, label):
-    when = parse_when(cell)
-    if end is None:
-        assert when is None
-    else:
-        assert (when.end, when.start, when.label) == (end, start, label)
-
-
-@pytest.mark.parametrize(
-    "cell, shown",
-    [
-        ("31/13/2018", "31/13/2018"),
-        ("30/02/2018", "30/02/2018"),
-        ("2018-02-30", "2018-02-30"),
-        ("soon", "soon"),
-        ("Q4 2017/19", "Q4 2017/19"),
-        ("2017/19", "2017/19"),
-        (12, "12"),
-        (12.0, "12"),
-        (9999999, "9999999"),
-        (True, "True"),
-    ],
-)
-def test_what_is_not_a_date(cell, shown):
-    with pytest.raises(ValueProblem) as problem:
-        parse_when(cell)
-    assert str(problem.value) == f"'{shown}' is not a date"
+from app.imports.values import ValueProblem, parse_rag, parse_status
 
 
 @pytest.mark.parametrize(
