@@ -67,11 +67,13 @@ def publish_report(
         published_by_id=user.id if user else None,
         model_json=report.model_dump_json(),
     )
-    session.add(published)
+    # A savepoint: a concurrent duplicate undoes this insert alone, and the caller (the request
+    # edge) still decides the fate of its transaction.
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(published)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise PublishError(
             "Someone else published this report for the meeting a moment ago."
         ) from None
