@@ -13,10 +13,13 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.core.models import Meeting, Plan, PublishedFile, PublishedReport, User
+from app.core.models import Meeting, Plan, PublishedFile, PublishedReport, Stage, User
 from app.domain.audit import record_event
+from app.domain.rag import RAG_LABELS, STAGE_LABELS
 from app.reports.appendix import AppendixReport
+from app.reports.formats import FORMATS
 from app.reports.highlight import HighlightReport
+from app.reports.highlight_formats import HIGHLIGHT_FORMATS
 
 MODELS: dict[str, type[BaseModel]] = {"appendix": AppendixReport, "highlight": HighlightReport}
 
@@ -28,11 +31,7 @@ class PublishError(Exception):
 def stored_formats(kind: str) -> dict:
     """The files stored with each kind of report, as {format: Format}."""
     if kind == "appendix":
-        from app.reports.formats import FORMATS
-
         return {name: FORMATS[name] for name in ("pdf", "docx", "xlsx", "csv", "json")}
-    from app.reports.highlight_formats import HIGHLIGHT_FORMATS
-
     return {name: HIGHLIGHT_FORMATS[name] for name in ("pdf", "docx", "json")}
 
 
@@ -68,11 +67,13 @@ def publish_report(
         published_by_id=user.id if user else None,
         model_json=report.model_dump_json(),
     )
-    session.add(published)
+    # A savepoint: a concurrent duplicate undoes this insert alone, and the caller (the request
+    # edge) still decides the fate of its transaction.
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(published)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise PublishError(
             "Someone else published this report for the meeting a moment ago."
         ) from None
@@ -171,9 +172,6 @@ def _rows(model: BaseModel) -> dict[str, dict]:
 
 
 def _label(stage: str, rag: str | None) -> str:
-    from app.core.models import Stage
-    from app.domain.rag import RAG_LABELS, STAGE_LABELS
-
     text = STAGE_LABELS[Stage(stage)]
     return f"{text}, {RAG_LABELS[rag]}" if rag else text
 

@@ -2,7 +2,7 @@
 
 import hashlib
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
-from app.core.models import Action, Meeting, PublishedFile, User
+from app import publishing
+from app.core.models import Action, Meeting, PublishedFile, PublishedReport, User
 from app.domain.progress import get_plan
 from app.domain.updates import UpdateIn, record_update
 from app.publishing import (
@@ -112,6 +113,43 @@ def test_a_meeting_gets_one_report_of_each_kind(session, plan, meetings):
     publish_report(session, plan=plan, meeting=meeting, report=report, user=admin_user(session))
     with pytest.raises(PublishError, match="already been published"):
         publish_report(session, plan=plan, meeting=meeting, report=report, user=admin_user(session))
+
+
+def test_a_duplicate_published_meanwhile_is_refused_and_the_transaction_goes_on(
+    session, plan, meetings, monkeypatch
+):
+    """Another worker publishes while this one renders the files: the database's unique
+    constraint refuses the second, and only its insert is undone (the caller's transaction,
+    with the other worker's report in it, carries on)."""
+    meeting = meeting_on(meetings, 2018, 3)
+    report = build_appendix(session, plan, date(2018, 3, 31))
+    rendering = publishing.stored_formats
+
+    def published_by_someone_else_meanwhile(kind):
+        session.add(
+            PublishedReport(
+                plan_id=plan.id,
+                meeting_id=meeting.id,
+                kind=kind,
+                title="The other worker's",
+                as_at=report.as_at,
+                published_at=datetime.now(UTC),
+                model_json=report.model_dump_json(),
+            )
+        )
+        session.flush()
+        return rendering(kind)
+
+    monkeypatch.setattr(publishing, "stored_formats", published_by_someone_else_meanwhile)
+    with pytest.raises(PublishError, match="a moment ago"):
+        publish_report(session, plan=plan, meeting=meeting, report=report, user=None)
+    assert session.in_transaction()
+    stored = session.exec(
+        select(PublishedReport).where(
+            PublishedReport.plan_id == plan.id, PublishedReport.meeting_id == meeting.id
+        )
+    ).all()
+    assert [r.title for r in stored] == ["The other worker's"]
 
 
 def test_the_comparison_lists_exactly_the_changes_between_two_snapshots(session, plan, meetings):

@@ -124,8 +124,11 @@ def own_transaction(session: Session) -> Iterator[Session]:
     ends (a failed sign-in) or without making a read a write (a session's last-seen time).
     Bound to the same place as ``session``: under the tests' outer transaction it is a
     savepoint of theirs."""
-    with Session(
-        session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
-    ) as own, writing(own):
+    with (
+        Session(
+            session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as own,
+        writing(own),
+    ):
         yield own
         own.commit()

@@ -6,8 +6,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.core.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
-from app.domain.progress import PlanProgress, progress_as_at
-from app.domain.status import ActionStatus, statuses_as_at
+from app.domain.progress import PlanProgress, progress_from_snapshot
+from app.domain.snapshot import plan_snapshot
+from app.domain.status import ActionStatus
 
 
 @dataclass
@@ -35,10 +36,8 @@ def list_plans(*, session: Session) -> list[Plan]:
 
 
 def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
-    themes = session.exec(
-        select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
-    ).all()
-    statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
+    snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
+    themes, statuses = snapshot.themes, snapshot.statuses
     groups = {
         group.id: group
         for group in session.exec(
@@ -47,9 +46,6 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
             )
         )
     }
-    by_theme: dict[int, list[ActionStatus]] = {theme.id: [] for theme in themes}
-    for status in statuses:
-        by_theme[status.action.theme_id].append(status)
     person_ids = {s.action.lead_person_id for s in statuses if s.action.lead_person_id}
     organisation_ids = {s.action.lead_organisation_id for s in statuses}
     return PlanView(
@@ -65,7 +61,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
             ThemeView(
                 theme=theme,
                 delivery_group=groups.get(theme.delivery_group_id),
-                statuses=by_theme[theme.id],
+                statuses=snapshot.statuses_by_theme[theme.id],
             )
             for theme in themes
         ],
@@ -74,7 +70,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
             for o in session.exec(select(Organisation).where(Organisation.id.in_(organisation_ids)))
         },
         people={p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))},
-        progress=progress_as_at(session=session, plan=plan, as_at=as_at),
+        progress=progress_from_snapshot(snapshot),
         as_at=as_at,
     )
 

@@ -75,13 +75,18 @@ def plan_actions(*, session: Session, plan_id: int) -> list[Action]:
 
 
 def statuses_as_at(
-    *, session: Session, plan_id: int, as_at: date, approved_only: bool = True
+    *,
+    session: Session,
+    plan_id: int,
+    as_at: date,
+    approved_only: bool = True,
+    actions: list[Action] | None = None,
 ) -> list[ActionStatus]:
-    """Every action of a plan with its status as at a date; two queries whatever the plan's size."""
+    """Every action of a plan with its status as at a date; two queries whatever the plan's size,
+    one when the caller already holds the plan's ``actions`` (in order)."""
     latest = latest_updates_as_at(
         session=session, plan_id=plan_id, as_at=as_at, approved_only=approved_only
     )
-    return [
-        ActionStatus(action=action, update=latest.get(action.id))
-        for action in plan_actions(session=session, plan_id=plan_id)
-    ]
+    if actions is None:
+        actions = plan_actions(session=session, plan_id=plan_id)
+    return [ActionStatus(action=action, update=latest.get(action.id)) for action in actions]

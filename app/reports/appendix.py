@@ -10,20 +10,12 @@ from enum import StrEnum
 from pydantic import BaseModel, computed_field
 from sqlmodel import Session, select
 
-from app.core.models import (
-    Action,
-    Board,
-    DeliveryGroup,
-    Organisation,
-    Person,
-    Plan,
-    Stage,
-    Theme,
-)
+from app.core.models import Action, Board, DeliveryGroup, Organisation, Person, Plan, Stage
 from app.domain.as_at import default_since
-from app.domain.progress import Counts, count, headline
+from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
-from app.domain.status import ActionStatus, statuses_as_at
+from app.domain.snapshot import Counts, plan_snapshot, snapshot_at
+from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
 
 STAGE_MEANINGS = {
@@ -190,15 +182,12 @@ def build_appendix(
 ) -> AppendixReport:
     """The Progress Tracking appendix of ``plan`` as at ``as_at``, in a fixed number of queries."""
     since = since or default_since(as_at)
-    themes = session.exec(
-        select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position)
-    ).all()
-    now = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
+    snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
+    themes, actions = snapshot.themes, snapshot.actions
     before = {
         status.action.id: status
-        for status in statuses_as_at(session=session, plan_id=plan.id, as_at=since)
+        for status in snapshot_at(session=session, snapshot=snapshot, as_at=since).statuses
     }
-    actions = [status.action for status in now]
     organisations = _by_id(
         session, Organisation, {a.lead_organisation_id for a in actions if a.lead_organisation_id}
     )
@@ -243,13 +232,7 @@ def build_appendix(
             carried_forward_to=successors.get(action.id),
         )
 
-    rows_by_theme: dict[int, list[ActionRow]] = {theme.id: [] for theme in themes}
-    statuses_by_theme: dict[int, list[ActionStatus]] = {theme.id: [] for theme in themes}
-    for status in now:
-        rows_by_theme[status.action.theme_id].append(row(status))
-        statuses_by_theme[status.action.theme_id].append(status)
-
-    totals = Counts(**count(now, as_at=as_at, scheme=plan.rag_scheme))
+    totals = snapshot.counts
     sections = [
         ThemeSection(
             position=theme.position,
@@ -257,10 +240,8 @@ def build_appendix(
             delivery_group=groups[theme.delivery_group_id].name
             if theme.delivery_group_id in groups
             else "",
-            counts=Counts(
-                **count(statuses_by_theme[theme.id], as_at=as_at, scheme=plan.rag_scheme)
-            ),
-            actions=rows_by_theme[theme.id],
+            counts=snapshot.counts_by_theme[theme.id],
+            actions=[row(status) for status in snapshot.statuses_by_theme[theme.id]],
         )
         for theme in themes
     ]

@@ -4,6 +4,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.reports.appendix import AppendixReport
+from app.reports.render_csv import render_csv
+from app.reports.render_docx import render_docx
+from app.reports.render_html import render_html
+from app.reports.render_pdf import render_pdf
+from app.reports.render_xlsx import render_xlsx
 
 
 @dataclass(frozen=True)
@@ -14,8 +19,6 @@ class Format:
 
 
 def _html(report: AppendixReport) -> bytes:
-    from app.reports.render_html import render_html
-
     return render_html(report).encode("utf-8")
 
 
@@ -23,40 +26,18 @@ def _json(report: AppendixReport) -> bytes:
     return report.model_dump_json(indent=2).encode("utf-8")
 
 
-def _pdf(report: AppendixReport) -> bytes:
-    from app.reports.render_pdf import render_pdf
-
-    return render_pdf(report)
-
-
-def _docx(report: AppendixReport) -> bytes:
-    from app.reports.render_docx import render_docx
-
-    return render_docx(report)
-
-
-def _xlsx(report: AppendixReport) -> bytes:
-    from app.reports.render_xlsx import render_xlsx
-
-    return render_xlsx(report)
-
-
-def _csv(report: AppendixReport) -> bytes:
-    from app.reports.render_csv import render_csv
-
-    return render_csv(report)
-
-
 FORMATS: dict[str, Format] = {
     "html": Format("text/html; charset=utf-8", _html, True),
-    "pdf": Format("application/pdf", _pdf, False),
+    "pdf": Format("application/pdf", render_pdf, False),
     "docx": Format(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", _docx, False
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        render_docx,
+        False,
     ),
     "xlsx": Format(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx, False
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", render_xlsx, False
     ),
-    "csv": Format("text/csv; charset=utf-8", _csv, True),
+    "csv": Format("text/csv; charset=utf-8", render_csv, True),
     "json": Format("application/json", _json, True),
 }
 

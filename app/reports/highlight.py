@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from app.core.models import Action, Board, Meeting, Milestone, Outcome, Plan, Stage, StatusUpdate
 from app.domain.as_at import default_since
 from app.domain.cycle import board_meetings
-from app.domain.progress import Counts, count, headline
+from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
-from app.domain.status import statuses_as_at
+from app.domain.snapshot import Counts, PlanSnapshot, plan_snapshot, snapshot_at
 from app.domain.timescales import uk_date
 from app.reports.appendix import RatingRule
 from app.reports.indicators import IndicatorSection, build_indicator_sections
@@ -141,19 +141,17 @@ def describe_changes(previous: list[StatusRow], current: list[StatusRow], scheme
     return sentences or ["No change in stage or rating since the last report"]
 
 
-def _status_rows(session: Session, plan: Plan, as_at: date) -> tuple[list[StatusRow], Counts]:
-    statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
-    rows = [
+def _status_rows(snapshot: PlanSnapshot) -> list[StatusRow]:
+    return [
         StatusRow(
             ref=s.action.ref,
             title=s.action.title,
             stage=s.stage.value,
             rag=s.rag,
-            overdue=s.is_overdue(as_at),
+            overdue=s.is_overdue(snapshot.as_at),
         )
-        for s in statuses
+        for s in snapshot.statuses
     ]
-    return rows, Counts(**count(statuses, as_at=as_at, scheme=plan.rag_scheme))
 
 
 def build_highlight(
@@ -177,9 +175,11 @@ def build_highlight(
         else None
     )
 
-    rows, totals = _status_rows(session, plan, as_at)
-    previous_rows, previous_totals = _status_rows(session, plan, since)
-    actions = {a.id: a for a in session.exec(select(Action).where(Action.plan_id == plan.id))}
+    snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
+    previous = snapshot_at(session=session, snapshot=snapshot, as_at=since)
+    rows, previous_rows = _status_rows(snapshot), _status_rows(previous)
+    totals, previous_totals = snapshot.counts, previous.counts
+    actions = {action.id: action for action in snapshot.actions}
 
     recent = session.exec(
         select(StatusUpdate)

@@ -12,7 +12,7 @@ from app.domain.timescales import uk_date
 from app.reports.charts import chart_png
 from app.reports.formats import Format
 from app.reports.highlight import HighlightReport
-from app.web.templating import templates
+from app.reports.templating import environment
 
 
 def render_highlight_html(
@@ -23,7 +23,7 @@ def render_highlight_html(
     banner: str | None = None,
     controls=None,
 ) -> str:
-    return templates.env.get_template("reports/highlight.html").render(
+    return environment.get_template("reports/highlight.html").render(
         report=report,
         for_pdf=for_pdf,
         request=request,

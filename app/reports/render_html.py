@@ -1,5 +1,5 @@
 from app.reports.appendix import AppendixReport
-from app.web.templating import templates
+from app.reports.templating import environment
 
 DOWNLOADS = [
     ("pdf", "PDF (A4, for printing)"),
@@ -20,7 +20,7 @@ def render_html(
     publish_form=None,
 ) -> str:
     """The report as HTML: the page, or (for_pdf) the standalone document WeasyPrint prints."""
-    template = templates.env.get_template("reports/appendix.html")
+    template = environment.get_template("reports/appendix.html")
     return template.render(
         report=report,
         for_pdf=for_pdf,

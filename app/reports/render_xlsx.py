@@ -8,7 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.domain.progress import Counts
+from app.domain.snapshot import Counts
 from app.reports.appendix import AppendixReport
 from app.reports.render_csv import ACTION_COLUMNS, action_values
 from app.reports.safety import spreadsheet_text, xml_safe

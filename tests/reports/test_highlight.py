@@ -5,13 +5,19 @@ from datetime import date
 
 import pytest
 from docx import Document
+from markupsafe import escape
 from pypdf import PdfReader
 from sqlmodel import select
 
 from app.core.models import Board, Meeting
 from app.domain.progress import get_plan
 from app.reports.highlight import StatusRow, build_highlight, describe_changes, with_edited_text
-from app.reports.highlight_formats import render_highlight_docx, render_highlight_pdf
+from app.reports.highlight_formats import (
+    render_highlight_docx,
+    render_highlight_html,
+    render_highlight_pdf,
+)
+from tests.factories import build_plan
 
 SEED_MILESTONES = [
     ("April 2019", "Launch of new IoM operational model."),
@@ -112,10 +118,6 @@ def test_the_pdf_and_word_files_carry_the_report(april_2019):
 
 
 def test_the_plans_indicators_are_charts_with_their_source(april_2019):
-    from markupsafe import escape
-
-    from app.reports.highlight_formats import render_highlight_html
-
     _, _, report = april_2019
     keys = [section.key for section in report.indicators]
     assert keys == [
@@ -132,3 +134,17 @@ def test_the_plans_indicators_are_charts_with_their_source(april_2019):
     assert "Illustrative" in page
     document = Document(io.BytesIO(render_highlight_docx(report)))
     assert len(document.inline_shapes) == 4  # the charts as pictures
+
+
+def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, count_statements):
+    small, large = build_plan(session, 50), build_plan(session, 500)
+    session.expire_all()
+    with count_statements() as at_50:
+        build_highlight(session, small, as_at=date(2021, 3, 31))
+    session.expire_all()
+    with count_statements() as at_500:
+        build_highlight(session, large, as_at=date(2021, 3, 31))
+    # The plan (reloaded), its snapshot (themes, actions, updates), the updates as at "since",
+    # the updates in between, milestones, outcomes and indicators; 10 before the snapshot, which
+    # read the actions three times.
+    assert at_50.count == at_500.count == 9

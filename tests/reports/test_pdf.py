@@ -1,6 +1,9 @@
 """The PDF is rendered from the page's HTML by WeasyPrint and read back with pypdf."""
 
 import io
+import os
+import subprocess
+import sys
 
 from pypdf import PdfReader
 
@@ -50,3 +53,33 @@ def test_the_pdf_says_42_of_53_and_79_percent(demo_report):
     assert str(root["/Lang"]).lower() == "en-gb"
     assert reader.metadata.title.startswith("Progress Tracking report")
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+
+
+# The command line's PDF export, in a process of its own, then what that process loaded.
+EXPORT_WITHOUT_THE_WEB = """
+import sys
+from app.cli import app
+
+app(
+    ["report", "appendix", "--plan", "reducing-offending-2015-18", "--as-at", "2018-03-31",
+     "--format", "pdf", "-o", sys.argv[1]],
+    standalone_mode=False,
+)
+web = sorted(name for name in sys.modules if name == "app.web" or name.startswith("app.web."))
+assert not web, f"the PDF export loaded {web}"
+"""
+
+
+def test_the_command_line_pdf_export_loads_no_web_module(engine, tmp_path):
+    target = tmp_path / "appendix.pdf"
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORT_WITHOUT_THE_WEB, str(target)],
+        capture_output=True,
+        text=True,
+        env=os.environ
+        | {"PLANTRACK_DATABASE_URL": engine.url.render_as_string(hide_password=False)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    text = " ".join(text_of(PdfReader(target)).split())
+    assert "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%)" in text

@@ -1,0 +1,120 @@
+"""A plan at a date: its themes, every action's status and the counts, built once.
+
+Pages, the API, the command line and every report start from this one builder, so the same plan
+at the same date gives the same figures everywhere.
+
+"Scheduled for delivery by D" means due on or before D (withdrawn actions are no longer
+scheduled). The stages of the scheduled actions add up to the scheduled count; "overdue" is the
+subset of them whose due date has passed without completion.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from app.core.models import Action, Plan, Stage, Theme
+from app.domain.rag import allowed_rags
+from app.domain.status import ActionStatus, statuses_as_at
+
+
+def percent(part: int, whole: int) -> int | None:
+    """A whole-number percentage rounded half up (never banker's rounding); None of nothing."""
+    if whole == 0:
+        return None
+    return int((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+class Counts(BaseModel):
+    total: int = 0
+    scheduled: int = 0
+    complete: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+    carried_forward: int = 0
+    overdue: int = 0
+    withdrawn: int = 0
+    not_yet_due: int = 0
+    percent_complete: int | None = None
+    rag: dict[str, int] = {}
+    not_rated: int = 0
+
+
+def count(statuses: Iterable[ActionStatus], *, as_at: date, scheme: str) -> Counts:
+    counts = Counts(rag={key: 0 for key in allowed_rags(scheme)}).model_dump()
+    for status in statuses:
+        counts["total"] += 1
+        stage = status.stage
+        if stage == Stage.in_progress:
+            if status.rag in counts["rag"]:
+                counts["rag"][status.rag] += 1
+            else:
+                counts["not_rated"] += 1
+        if stage == Stage.withdrawn:
+            counts["withdrawn"] += 1
+            continue
+        if status.action.due_date > as_at:
+            counts["not_yet_due"] += 1
+            continue
+        counts["scheduled"] += 1
+        counts[stage.value] += 1
+        if status.is_overdue(as_at):
+            counts["overdue"] += 1
+    counts["percent_complete"] = percent(counts["complete"], counts["scheduled"])
+    return Counts(**counts)
+
+
+@dataclass(frozen=True)
+class PlanSnapshot:
+    plan: Plan
+    as_at: date
+    themes: list[Theme]  # in the plan's order
+    statuses: list[ActionStatus]  # every action, in the plan's order
+    statuses_by_theme: dict[int, list[ActionStatus]]
+    counts: Counts
+    counts_by_theme: dict[int, Counts]
+
+    @property
+    def actions(self) -> list[Action]:
+        return [status.action for status in self.statuses]
+
+
+def plan_snapshot(*, session: Session, plan: Plan, as_at: date) -> PlanSnapshot:
+    """Three queries whatever the number of actions: themes, actions, their latest updates."""
+    themes = list(
+        session.exec(select(Theme).where(Theme.plan_id == plan.id).order_by(Theme.position))
+    )
+    statuses = statuses_as_at(session=session, plan_id=plan.id, as_at=as_at)
+    return _snapshot(plan, as_at, themes, statuses)
+
+
+def snapshot_at(*, session: Session, snapshot: PlanSnapshot, as_at: date) -> PlanSnapshot:
+    """The same plan at another date (a report's "since"): the snapshot's themes and actions
+    again, so one query, for the updates."""
+    statuses = statuses_as_at(
+        session=session, plan_id=snapshot.plan.id, as_at=as_at, actions=snapshot.actions
+    )
+    return _snapshot(snapshot.plan, as_at, snapshot.themes, statuses)
+
+
+def _snapshot(
+    plan: Plan, as_at: date, themes: list[Theme], statuses: list[ActionStatus]
+) -> PlanSnapshot:
+    by_theme: dict[int, list[ActionStatus]] = {theme.id: [] for theme in themes}
+    for status in statuses:
+        by_theme[status.action.theme_id].append(status)
+    return PlanSnapshot(
+        plan=plan,
+        as_at=as_at,
+        themes=themes,
+        statuses=statuses,
+        statuses_by_theme=by_theme,
+        counts=count(statuses, as_at=as_at, scheme=plan.rag_scheme),
+        counts_by_theme={
+            theme_id: count(theme_statuses, as_at=as_at, scheme=plan.rag_scheme)
+            for theme_id, theme_statuses in by_theme.items()
+        },
+    )
