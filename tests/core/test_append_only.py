@@ -3,17 +3,23 @@
 The rules live in the database (migrations), so these tests speak SQL, not the domain.
 """
 
+import re
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlmodel import Session, SQLModel
 
+from app.core.config import PROJECT_ROOT
+from app.core.db import make_engine
 from app.core.models import AuditEvent, PublishedFile, PublishedReport, StatusUpdate
 
 APPEND_ONLY = ["status_update", "audit_event", "published_report", "published_file"]
 REVIEW_COLUMNS = {"review_state", "reviewed_by_id", "reviewed_at", "review_note"}
+APP_ROLE_SQL = PROJECT_ROOT / "migrations" / "app_role.sql"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 
 
@@ -251,3 +257,105 @@ def test_a_review_cannot_change_anything_else(session, column):
         ).scalar_one()
         == "submitted"
     )
+
+
+# --- PostgreSQL: the app connects as a role that owns nothing -----------------------------------
+
+
+def app_role_sql(role: str) -> str:
+    """migrations/app_role.sql, the file the README gives, for a role of the test's own."""
+    return re.sub(r"\bplantrack_app\b", role, APP_ROLE_SQL.read_text())
+
+
+def run_script(engine: Engine, script: str) -> None:
+    # psycopg runs several statements in one call when it is given no parameters.
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(script)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+@pytest.fixture
+def app_role(backend, request):
+    """A role made by migrations/app_role.sql in a database of the module's own; dropped after."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no roles")
+    url, owner = request.getfixturevalue("own_database")
+    role = f"plantrack_app_test_{uuid.uuid4().hex[:10]}"
+    run_script(owner, app_role_sql(role))
+    engine = make_engine(make_url(url).set(username=role).render_as_string(hide_password=False))
+    try:
+        yield role, owner, engine
+    finally:
+        engine.dispose()
+        run_script(owner, f'DROP OWNED BY "{role}"; DROP ROLE "{role}";')
+
+
+def test_the_app_role_reads_adds_and_reviews_updates(app_role):
+    role, _owner, engine = app_role
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT current_user")).scalar_one() == role
+        assert connection.execute(text("SELECT count(*) FROM plan")).scalar_one() > 0
+        action_id = connection.execute(text("SELECT min(id) FROM action")).scalar_one()
+        update_id = connection.execute(
+            text(
+                "INSERT INTO status_update (action_id, recorded_at, effective_on, stage, "
+                "commentary, corrective_action, review_state, review_note) VALUES (:action, :now, "
+                ":day, 'in_progress', 'As the app.', '', 'submitted', '') RETURNING id"
+            ),
+            {"action": action_id, "now": datetime.now(UTC), "day": date(2018, 1, 5)},
+        ).scalar_one()
+        connection.execute(
+            text(
+                "UPDATE status_update SET review_state = 'approved', reviewed_at = :now "
+                "WHERE id = :id"
+            ),
+            {"now": datetime.now(UTC), "id": update_id},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO audit_event (occurred_at, actor, verb, entity_type, summary) "
+                "VALUES (:now, 'app', 'approve_update', 'status_update', 'as the app')"
+            ),
+            {"now": datetime.now(UTC)},
+        )
+        connection.execute(text("DELETE FROM auth_session WHERE id = -1"))
+
+
+@pytest.mark.parametrize(
+    "statement, message",
+    [
+        ("ALTER TABLE status_update DISABLE TRIGGER ALL", "must be owner"),
+        ("TRUNCATE audit_event", "permission denied"),
+        ("TRUNCATE status_update CASCADE", "permission denied"),
+        ("UPDATE audit_event SET summary = 'changed'", "permission denied"),
+        ("UPDATE status_update SET commentary = 'changed'", "permission denied"),
+        ("UPDATE published_file SET content = ''", "permission denied"),
+        ("DELETE FROM status_update", "permission denied"),
+        ("DELETE FROM published_report", "permission denied"),
+        ("UPDATE alembic_version SET version_num = '0001'", "permission denied"),
+        ("DROP TABLE audit_event", "must be owner"),
+        ("CREATE TABLE plantrack_own (id integer)", "permission denied"),
+    ],
+)
+def test_the_app_role_cannot_get_round_the_triggers(app_role, statement, message):
+    _role, _owner, engine = app_role
+    with engine.connect() as connection:
+        with pytest.raises(ProgrammingError, match=message):
+            connection.execute(text(statement))
+
+
+def test_tables_a_later_migration_makes_are_granted_too(app_role):
+    role, owner, engine = app_role
+    with owner.begin() as connection:
+        connection.execute(text("CREATE TABLE later_table (id serial PRIMARY KEY, note text)"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO later_table (note) VALUES ('as the app')"))
+            assert connection.execute(text("SELECT count(*) FROM later_table")).scalar_one() == 1
+    finally:
+        with owner.begin() as connection:
+            connection.execute(text("DROP TABLE later_table"))
