@@ -7,15 +7,13 @@ from typing import Annotated
 import typer
 import uvicorn
 from alembic import command
-from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
 from app.cli.common import fail, open_session
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrations import alembic_config
-from app.domain.backup import BackupError, backup_sqlite
+from app.domain.backup import BackupError, backup_sqlite, rows_held
 from app.domain.seed import SeedError, database_is_empty, load_seed
 
 # A downgrade may drop tables: one that holds rows of any of these needs --yes.
@@ -36,21 +34,11 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 
 
 def _rows_held(url: str) -> dict[str, int]:
-    """Rows in the guarded tables that exist (an older revision lacks some), by table."""
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            present = set(inspect(connection).get_table_names())
-            counts = {
-                name: connection.execute(
-                    select(func.count()).select_from(SQLModel.metadata.tables[name])
-                ).scalar_one()
-                for name in GUARDED_TABLES
-                if name in present
-            }
+        return rows_held(engine, GUARDED_TABLES)
     finally:
         engine.dispose()
-    return {name: count for name, count in counts.items() if count}
 
 
 def _sqlite_file(url: str) -> Path | None:

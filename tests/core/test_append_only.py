@@ -16,6 +16,8 @@ from sqlmodel import Session, SQLModel
 from app.core.config import PROJECT_ROOT
 from app.core.db import make_engine
 from app.core.models import AuditEvent, PublishedFile, PublishedReport, StatusUpdate
+from app.domain.seed import load_seed
+from tests.conftest import migrate, temporary_database
 
 APPEND_ONLY = ["status_update", "audit_event", "published_report", "published_file"]
 REVIEW_COLUMNS = {"review_state", "reviewed_by_id", "reviewed_at", "review_note"}
@@ -163,7 +165,17 @@ def test_an_append_only_table_cannot_be_emptied(session, rows, table):
     """TRUNCATE on PostgreSQL (CASCADE from plan reaches status updates and published reports);
     on SQLite, which has no TRUNCATE, DELETE without WHERE (its "truncate optimisation")."""
     if dialect(session) == "sqlite" and table == "plan":
-        pytest.skip("SQLite has no TRUNCATE ... CASCADE; deleting a plan is refused by its keys")
+        # SQLite has no TRUNCATE ... CASCADE: emptying the plan table is refused by the keys
+        # that hold actions, and through them status updates, to their plan.
+        counts = {
+            t: session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in rows
+        }
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            with session.begin_nested():
+                session.execute(text('DELETE FROM "plan"'))
+        for name, count in counts.items():
+            assert session.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one() == count
+        return
     counts = {t: session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in rows}
     if dialect(session) == "sqlite":
         statement = f'DELETE FROM "{table}"'
@@ -278,12 +290,24 @@ def run_script(engine: Engine, script: str) -> None:
         raw.close()
 
 
+@pytest.fixture(scope="module")
+def postgres_database(tmp_path_factory):
+    """A PostgreSQL database of the module's own, migrated and seeded: roles are PostgreSQL's
+    alone, so these tests run once, on it (CI always has the server)."""
+    with temporary_database("postgresql", tmp_path_factory) as url:
+        migrate(url)
+        owner = make_engine(url)
+        with Session(owner) as session:
+            load_seed(session)
+            session.commit()
+        yield url, owner
+        owner.dispose()
+
+
 @pytest.fixture
-def app_role(backend, request):
+def app_role(postgres_database):
     """A role made by migrations/app_role.sql in a database of the module's own; dropped after."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no roles")
-    url, owner = request.getfixturevalue("own_database")
+    url, owner = postgres_database
     role = f"plantrack_app_test_{uuid.uuid4().hex[:10]}"
     run_script(owner, app_role_sql(role))
     engine = make_engine(make_url(url).set(username=role).render_as_string(hide_password=False))
