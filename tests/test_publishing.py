@@ -59,6 +59,8 @@ def test_a_snapshot_keeps_its_figures_whatever_changes_later(session, plan, meet
         r.ref for r in report.all_actions if r.stage == "in_progress" and r.due_date <= report.as_at
     )
     action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).one()
+    plan.status = "active"  # reopened (a closed plan takes no updates), to change its history
+    session.add(plan)
     record_update(
         session,
         action=action,
