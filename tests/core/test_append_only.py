@@ -383,3 +383,41 @@ def test_tables_a_later_migration_makes_are_granted_too(app_role):
     finally:
         with owner.begin() as connection:
             connection.execute(text("DROP TABLE later_table"))
+
+
+def test_the_app_served_as_the_app_role_signs_in_records_and_exports(app_role):
+    """The whole app, as served, connected as the role that owns nothing: a lead signs in (a
+    session and a sign-in attempt are written), records an update, and the office exports."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import sign_in
+
+    _role, _owner, engine = app_role
+    app = create_app()
+    app.state.open_session = lambda: Session(engine, expire_on_commit=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        csrf = sign_in(client, "omrr.lead@plantrack.example")
+        path = "/plans/reduced-offending-2018-21/actions/OM1"
+        page = client.get(path).text
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        response = client.post(
+            f"{path}/updates",
+            data={
+                "stage": "in_progress",
+                "rag": "green",
+                "commentary": "Recorded through the least-privileged role.",
+                "corrective_action": "",
+                "effective_on": "2021-03-31",
+                "version": version,
+                "csrf_token": csrf,
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text[:500]
+        assert "Recorded through the least-privileged role." in client.get(path).text
+    with TestClient(app, raise_server_exceptions=False) as office:
+        csrf = sign_in(office, "admin")
+        exported = office.post("/export", data={"csrf_token": csrf})
+        assert exported.status_code == 200
+        assert exported.json()["tables"]["plan"]
