@@ -171,14 +171,11 @@ def test_bad_input_gets_a_clear_error(plantrack):
 
 
 def weak_password_cases() -> list[tuple[list[str], str]]:
-    """The one password rule, through both commands that set a password."""
+    """The one password rule (tested in full in tests/domain/test_auth.py), through both
+    commands that set a password."""
     email = unique_email()
     return [
         (["user", "create", email, "--name", "x", "--password", " " * 12], "only spaces"),
-        (
-            ["user", "create", email, "--name", "x", "--password", "aaaaaaaaaaaa"],
-            "short pattern repeated",
-        ),
         (
             ["user", "create", email, "--name", "x", "--password", "password1234"],
             "most common passwords",
@@ -188,20 +185,8 @@ def weak_password_cases() -> list[tuple[list[str], str]]:
             "your e-mail address",
         ),
         (
-            ["user", "create", email, "--name", "x", "--password", "my-plantrack-login"],
-            "“plantrack”",
-        ),
-        (
-            ["user", "set-password", "admin@plantrack.example", "--password", " " * 12],
-            "only spaces",
-        ),
-        (
-            ["user", "set-password", "admin@plantrack.example", "--password", "password1234"],
-            "most common passwords",
-        ),
-        (
-            ["user", "set-password", "admin@plantrack.example", "--password", "Admin-2024!!"],
-            "your e-mail address",
+            ["user", "set-password", "admin@plantrack.example", "--password", "aaaaaaaaaaaa"],
+            "short pattern repeated",
         ),
         (
             [
