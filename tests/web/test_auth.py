@@ -288,3 +288,17 @@ def test_the_default_secret_key_is_refused_outside_development(environment, monk
     with pytest.raises(ValidationError, match="PLANTRACK_SECRET_KEY"):
         Settings(environment=environment)
     assert Settings(environment=environment, secret_key="s3cret-for-tests").secure_cookies
+
+
+def test_unreadable_trusted_proxies_refuse_to_start():
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    with pytest.raises(ValidationError, match="PLANTRACK_TRUSTED_PROXIES"):
+        Settings(trusted_proxies="10.0.0.0/8, the-load-balancer")
+    assert [str(network) for network in Settings(trusted_proxies="").trusted_proxy_networks] == []
+    assert [
+        str(network)
+        for network in Settings(trusted_proxies=" 10.0.0.5 ,fd00::/8").trusted_proxy_networks
+    ] == ["10.0.0.5/32", "fd00::/8"]
