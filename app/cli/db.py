@@ -126,7 +126,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For is read by the app, from PLANTRACK_TRUSTED_PROXIES
     )
 
 

@@ -1,7 +1,6 @@
 """Accounts: what a new password may be, throttled guessing, where a request came from, and a
 sign-in that writes only in short transactions of its own."""
 
-import sqlite3
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from app.domain.auth import (
     throttle_wait,
     token_hash,
 )
+from tests.factories import someone_else_can_write
 
 
 def unique_email() -> str:
@@ -315,22 +315,12 @@ def test_an_attempt_is_counted_before_its_password_is_checked(real_engine, monke
 
 
 def test_the_password_is_checked_without_holding_the_write_lock(real_engine, backend, monkeypatch):
-    if backend != "sqlite":
-        pytest.skip("SQLite's write lock is database-wide; PostgreSQL has none to hold")
     user = make_real_user(real_engine)
     checked = []
     verify = auth.verify_password
 
     def verify_while_someone_else_writes(password_hash: str, password: str) -> bool:
-        other = sqlite3.connect(real_engine.url.database, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            checked.append("free to write")
-        except sqlite3.OperationalError as error:
-            checked.append(str(error))
-        finally:
-            other.close()
+        checked.append(someone_else_can_write(real_engine))
         return verify(password_hash, password)
 
     monkeypatch.setattr(auth, "verify_password", verify_while_someone_else_writes)

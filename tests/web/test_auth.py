@@ -1,6 +1,5 @@
 """Sign-in, sessions and their ends, rate limits."""
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from app.core.passwords import needs_rehash, verify_password
 from app.domain import auth
 from app.domain.auth import SESSION_COOKIE, token_hash
 from tests.conftest import app_using, csrf_from, demo_users, sign_in
+from tests.factories import someone_else_can_write
 
 
 def attempt(client, email: str, password: str, next_path: str = "/"):
@@ -245,30 +245,14 @@ def test_guessing_the_current_password_is_slowed_like_signing_in(viewer_client, 
         assert attempt(elsewhere, viewer["email"], viewer["password"]).status_code == 303
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/deps.py begins every POST as a write transaction (BEGIN IMMEDIATE), so the "
-    "request holds SQLite's write lock before sign-in starts; remove this mark when POST "
-    "/sign-in begins as a read",
-)
 def test_sign_in_checks_the_password_without_holding_the_write_lock(
     own_app_client, own_database, backend, monkeypatch
 ):
-    if backend != "sqlite":
-        pytest.skip("SQLite's write lock is database-wide; PostgreSQL has none to hold")
     checked = []
     verify = auth.verify_password
 
     def verify_while_someone_else_writes(password_hash: str, password: str) -> bool:
-        other = sqlite3.connect(own_database[1].url.database, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            checked.append("free to write")
-        except sqlite3.OperationalError as error:
-            checked.append(str(error))
-        finally:
-            other.close()
+        checked.append(someone_else_can_write(own_database[1]))
         return verify(password_hash, password)
 
     monkeypatch.setattr(auth, "verify_password", verify_while_someone_else_writes)
