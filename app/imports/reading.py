@@ -346,7 +346,7 @@ MAX_DEPTH = 64
 _READ_CHUNK = 1024 * 1024
 
 
-def _local_names() -> dict[str, str]:
+def _local_names() -> Callable[[object], str]:
     """Element tag -> name without its namespace, remembered: a sheet repeats a few tags."""
     names: dict[str, str] = {}
 
@@ -362,8 +362,8 @@ def _local_names() -> dict[str, str]:
 def _walk(name: str, part, budget: _Budget, where: Callable[[], str]) -> Iterator[tuple]:
     """(event, element, depth) for each element of a worksheet part, read one at a time. Once a
     child of the root, a row or a cell has been handed on and has ended, its parent forgets it,
-    so memory stays small however long the sheet; a cell of more parts than any real one has
-    is refused."""
+    so memory stays small however long the sheet; a cell of more parts than any real one has,
+    or XML nested deeper than Excel nests it, is refused."""
     stack: list = []
     parts = 0
     for event, element in safe_iterparse(part, events=("start", "end"), forbid_dtd=True):
@@ -393,12 +393,14 @@ def _walk(name: str, part, budget: _Budget, where: Callable[[], str]) -> Iterato
                 del stack[-1][:]
 
 
-def _mentions(archive: zipfile.ZipFile, path: str, word: bytes, budget: _Budget) -> bool:
+def _mentions(
+    archive: zipfile.ZipFile, path: str, word: bytes, budget: _Budget, where: str
+) -> bool:
     """Whether the part's text holds ``word`` anywhere: a quick look before a slow parse."""
     with archive.open(path) as part:
         tail = b""
         while chunk := part.read(_READ_CHUNK):
-            budget.check("the start of its sheets")
+            budget.check(where)
             if word in tail + chunk:
                 return True
             tail = chunk[-len(word) :]
@@ -410,16 +412,15 @@ def _merged_ranges(
 ) -> list[tuple[int, int, int, int]]:
     """(min_col, min_row, max_col, max_row) of each merged range; read-only openpyxl skips them.
     They follow the rows, so the whole part is read, unless it never mentions them."""
-    if not _mentions(archive, path, b"mergeCell", budget):
+    where = f"the merged cells of sheet '{sheet}'"
+    if not _mentions(archive, path, b"mergeCell", budget, where):
         return []
     local = _local_names()
     ranges = []
     count = 0
     try:
         with archive.open(path) as part:
-            for event, element, _depth in _walk(
-                name, part, budget, lambda: f"the merged cells of sheet '{sheet}'"
-            ):
+            for event, element, _depth in _walk(name, part, budget, lambda: where):
                 if event != "end" or local(element.tag) != "mergeCell":
                     continue
                 count += 1
