@@ -18,12 +18,12 @@ pass; and the whole read has a time budget, checked as it goes.
 import csv
 import io
 import re
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from time import monotonic
 
 import openpyxl
 from defusedxml import DefusedXmlException
@@ -111,11 +111,11 @@ class _Budget:
 
     def __init__(self, name: str, kind: str) -> None:
         self.name, self.kind = name, kind
-        self.deadline = time.monotonic() + READ_SECONDS
+        self.deadline = monotonic() + READ_SECONDS
 
     def check(self, where: str | Callable[[], str]) -> None:
         """Refuse the file once its time is up; ``where`` says how far reading got."""
-        if time.monotonic() < self.deadline:
+        if monotonic() < self.deadline:
             return
         raise ImportFileError(
             f"the {self.kind} '{self.name}' took too long to read: more than "

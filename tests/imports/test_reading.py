@@ -500,7 +500,7 @@ def test_the_time_budget_is_checked_as_rows_are_read(monkeypatch, cells_read, ki
         data = raw_xlsx("".join(xml_row(n, row) for n, row in enumerate(rows, start=1)))
     else:
         data = "\n".join(",".join(row) for row in rows).encode()
-    monkeypatch.setattr(reading.time, "monotonic", Clock())
+    monkeypatch.setattr(reading, "monotonic", Clock())
     monkeypatch.setattr(reading, "READ_SECONDS", 3_000)
     with pytest.raises(ImportFileError) as refused:
         read_table(f"long.{kind}", data)
