@@ -4,6 +4,7 @@ from app.deps import verify_csrf
 from app.web import (
     action_pages,
     auth_pages,
+    board_pages,
     data_pages,
     indicator_pages,
     office_pages,
@@ -19,4 +20,5 @@ web_router.include_router(action_pages.router)
 web_router.include_router(office_pages.router)
 web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)
+web_router.include_router(board_pages.router)
 web_router.include_router(data_pages.router)
