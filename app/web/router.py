@@ -8,6 +8,7 @@ from app.web import (
     data_pages,
     indicator_pages,
     office_pages,
+    people_pages,
     plan_pages,
     report_pages,
 )
@@ -21,4 +22,5 @@ web_router.include_router(office_pages.router)
 web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)
 web_router.include_router(board_pages.router)
+web_router.include_router(people_pages.router)
 web_router.include_router(data_pages.router)
