@@ -327,8 +327,9 @@ def read_my_actions(*, session: Session, user: User, today: date) -> list[MyActi
 class CompletionPage:
     plans: list[Plan]
     plan: Plan
+    board: Board
     meetings: list[Meeting]
-    cycle: Cycle
+    cycle: Cycle | None  # None while the plan's board has no meetings
     owners: list[CompletionRow]
     groups: list[CompletionRow]
     sent: list[Reminder]  # reminders and escalations for the meeting, oldest first
@@ -339,11 +340,11 @@ class CompletionPage:
 
     @property
     def can_remind(self) -> bool:
-        return self.cycle.can_remind(self.today)
+        return self.cycle is not None and self.cycle.can_remind(self.today)
 
     @property
     def can_escalate(self) -> bool:
-        return self.cycle.can_escalate(self.today)
+        return self.cycle is not None and self.cycle.can_escalate(self.today)
 
 
 def read_completion_page(
@@ -371,8 +372,9 @@ def read_completion_page(
     meeting = next((m for m in meetings if m.id == meeting_id), None)
     if meeting is None:
         meeting = meeting_to_show(session, board_id=plan.board_id, today=today)
+    board = session.get(Board, plan.board_id)
     if meeting is None:
-        raise NotFound("This plan's board has no meetings yet.")
+        return CompletionPage(plans, plan, board, [], None, [], [], [], today)
     cycle = cycle_for_meeting(session, meeting=meeting)
     owners, groups = completion(session, plan=plan, cycle=cycle)
     sent = list(
@@ -382,7 +384,7 @@ def read_completion_page(
             .order_by(Reminder.sent_at, Reminder.id)
         )
     )
-    return CompletionPage(plans, plan, meetings, cycle, owners, groups, sent, today)
+    return CompletionPage(plans, plan, board, meetings, cycle, owners, groups, sent, today)
 
 
 # --- Approvals ------------------------------------------------------------------------------

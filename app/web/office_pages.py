@@ -57,7 +57,7 @@ def read_completion(
 
 def _send(request: Request, session: SessionDep, user, plan: str, meeting: int, send):
     page = _completion(session, plan, meeting)
-    if page.cycle.meeting.id != meeting:
+    if page.cycle is None or page.cycle.meeting.id != meeting:
         raise HTTPException(
             400, "That meeting is not a meeting (still on) of this plan's board: choose again."
         )

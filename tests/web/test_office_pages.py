@@ -273,3 +273,22 @@ def test_viewers_and_editors_cannot_approve(viewer_client, session, submitted, w
     assert response.status_code == 403
     session.refresh(submitted)
     assert submitted.review_state == "submitted"
+
+
+def test_a_plan_whose_board_has_no_meetings_yet_says_so(admin, session):
+    from app.core.models import Board
+    from tests.factories import make_plan
+
+    board = Board(short_name="NEWB", name="A new board")
+    session.add(board)
+    session.flush()
+    plan = make_plan(session, board_id=board.id)
+    page = admin.get("/completion", params={"plan": plan.slug})
+    assert page.status_code == 200
+    assert "The A new board has no meetings yet" in page.text
+    assert 'href="/boards/NEWB#add-meeting"' in page.text
+    refused = admin.post(
+        "/completion/reminders",
+        data={"plan": plan.slug, "meeting": 1, "csrf_token": admin.csrf},
+    )
+    assert refused.status_code == 400
