@@ -94,10 +94,6 @@ class BoardPage:
     meetings: list[MeetingRow]  # latest first, cancelled ones included (marked)
     plans: list[Plan]
 
-    @property
-    def by_meeting(self) -> dict[int, list[tuple[PublishedReport, Plan]]]:
-        return {row.meeting.id: row.reports for row in self.meetings}
-
 
 def read_board_page(*, session: Session, board: Board) -> BoardPage:
     meetings = list(
