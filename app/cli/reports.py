@@ -10,9 +10,9 @@ import typer
 
 from app.cli.common import dates_or_fail, fail, open_session, parse_date, plan_or_fail
 from app.core.files import write_atomically
-from app.domain.cycle import cycle_for_meeting, next_meeting
 from app.domain.progress import progress_as_at
-from app.domain.reminders import ReminderError, send_reminders
+from app.domain.reminders import ReminderError, plans_in_cycle, run_reminders
+from app.domain.timescales import uk_date
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS
 
@@ -91,26 +91,32 @@ def report_appendix(
 
 
 def reminders(
-    plan: Annotated[str, typer.Option("--plan", help="The plan's slug.")],
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help="The plan's slug; default every active plan with a board."),
+    ] = None,
 ) -> None:
-    """E-mail owners whose updates are missing for the plan's board's next meeting (idempotent:
-    run it from the system scheduler as often as you like)."""
+    """For each plan's board's next meeting: e-mail owners whose updates are missing until the
+    update deadline; once it has passed, one digest of the missing updates to each
+    delivery-group lead and the office. Idempotent: run it from the system scheduler as often
+    as you like; meetings already held are never looked at."""
+    today = date.today()
     with open_session() as session:
-        found = plan_or_fail(session, plan)
-        meeting = (
-            next_meeting(session, board_id=found.board_id, today=date.today())
-            if found.board_id
-            else None
-        )
-        if meeting is None:
-            fail(f"{plan} has no board meetings to remind owners of", code=2)
-        try:
-            result = send_reminders(
-                session, plan=found, cycle=cycle_for_meeting(session, meeting=meeting)
+        plans = [plan_or_fail(session, plan)] if plan else plans_in_cycle(session=session)
+        for found in plans:
+            try:
+                run = run_reminders(session=session, plan=found, today=today)
+            except ReminderError as error:
+                fail(f"{found.slug}: {error}")
+            if run.meeting is None:
+                typer.echo(f"{found.slug}: no meeting ahead, nothing to send.")
+                continue
+            result = run.result
+            noun = "reminders" if result.kind == "reminder" else "escalations"
+            typer.echo(
+                f"{found.slug}: meeting on {uk_date(run.meeting.held_on)}: sent "
+                f"{len(result.sent)} {noun}; {len(result.already_sent)} already sent."
             )
-        except ReminderError as error:
-            fail(str(error))
-    typer.echo(f"Sent {len(result.sent)} reminders; {len(result.already_sent)} already sent.")
 
 
 def register(app: typer.Typer) -> None:

@@ -87,6 +87,13 @@ class ReportKind(StrEnum):
     highlight = "highlight"
 
 
+class ReminderKind(StrEnum):
+    # Before the deadline, to each owner with updates missing.
+    reminder = "reminder"
+    # After the deadline (the meeting still ahead), a digest to delivery-group leads and the office.
+    escalation = "escalation"
+
+
 # --- The partnership and its governance -------------------------------------------------------
 
 
@@ -135,6 +142,8 @@ class Meeting(SQLModel, table=True):
     title: str = Field(max_length=200)
     # Updates are due by this date; None means the default number of working days before.
     update_deadline: date | None = None
+    # A cancelled meeting stays on record but drops out of the cycle and every meeting picker.
+    cancelled_at: datetime | None = None
 
 
 # --- The plan ----------------------------------------------------------------------------------
@@ -401,13 +410,22 @@ class SignInAttempt(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    """One reminder per person per meeting: the unique key makes sending idempotent."""
+    """One reminder, and one escalation, per person per meeting: the unique key makes sending
+    idempotent."""
 
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id", name="uq_reminder_once"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id", "kind", name="uq_reminder_once"),
+        CheckConstraint(_in("kind", ReminderKind), name="reminder_kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(
+        default=ReminderKind.reminder,
+        max_length=20,
+        sa_column_kwargs={"server_default": ReminderKind.reminder.value},
+    )
     email: str = Field(max_length=254)
     sent_at: datetime
     sent_by_id: int | None = Field(default=None, foreign_key="user.id")

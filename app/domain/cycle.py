@@ -3,6 +3,9 @@
 An action needs an update for a meeting when it is outstanding (not complete, carried forward
 or withdrawn) and nothing has been recorded for it since the board's previous meeting. An
 update is stale when the latest one is older than the stale period at the deadline.
+
+Cancelled meetings are no part of the cycle. Reminders and escalations only ever concern a
+meeting still ahead: reminders until its update deadline, an escalation once it has passed.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.models import (
+    Action,
     Board,
     DeliveryGroup,
     Meeting,
@@ -20,6 +24,7 @@ from app.core.models import (
     Person,
     Plan,
     PlanStatus,
+    Reminder,
     ReviewState,
     Stage,
     StatusUpdate,
@@ -50,6 +55,11 @@ def update_deadline(meeting: Meeting) -> date:
     )
 
 
+def not_cancelled():
+    """The condition that keeps cancelled meetings out of a query."""
+    return Meeting.cancelled_at.is_(None)
+
+
 @dataclass
 class Cycle:
     meeting: Meeting
@@ -62,17 +72,40 @@ class Cycle:
         """Updates recorded after the previous meeting count towards this one."""
         return self.previous.held_on if self.previous else date.min
 
+    def is_ahead(self, today: date) -> bool:
+        return self.meeting.cancelled_at is None and self.meeting.held_on >= today
+
+    def deadline_passed(self, today: date) -> bool:
+        return self.deadline < today
+
+    def can_remind(self, today: date) -> bool:
+        """Reminders go out for a meeting ahead until its update deadline."""
+        return self.is_ahead(today) and not self.deadline_passed(today)
+
+    def can_escalate(self, today: date) -> bool:
+        """Escalations go out once the deadline has passed, while the meeting is still ahead."""
+        return self.is_ahead(today) and self.deadline_passed(today)
+
 
 def board_meetings(session: Session, *, board_id: int) -> list[Meeting]:
+    """The board's meetings that are not cancelled, in date order."""
     return list(
-        session.exec(select(Meeting).where(Meeting.board_id == board_id).order_by(Meeting.held_on))
+        session.exec(
+            select(Meeting)
+            .where(Meeting.board_id == board_id, not_cancelled())
+            .order_by(Meeting.held_on)
+        )
     )
 
 
 def cycle_for_meeting(session: Session, *, meeting: Meeting) -> Cycle:
     previous = session.exec(
         select(Meeting)
-        .where(Meeting.board_id == meeting.board_id, Meeting.held_on < meeting.held_on)
+        .where(
+            Meeting.board_id == meeting.board_id,
+            Meeting.held_on < meeting.held_on,
+            not_cancelled(),
+        )
         .order_by(Meeting.held_on.desc())
         .limit(1)
     ).first()
@@ -85,18 +118,24 @@ def cycle_for_meeting(session: Session, *, meeting: Meeting) -> Cycle:
 
 
 def next_meeting(session: Session, *, board_id: int, today: date) -> Meeting | None:
-    """The board's next meeting on or after today, else its most recent one."""
-    upcoming = session.exec(
+    """The board's next meeting on or after today (not cancelled); None when none is ahead."""
+    return session.exec(
         select(Meeting)
-        .where(Meeting.board_id == board_id, Meeting.held_on >= today)
+        .where(Meeting.board_id == board_id, Meeting.held_on >= today, not_cancelled())
         .order_by(Meeting.held_on)
         .limit(1)
     ).first()
+
+
+def meeting_to_show(session: Session, *, board_id: int, today: date) -> Meeting | None:
+    """What a page shows by default: the next meeting ahead, else the latest one held (a page
+    may look back; reminders and escalations never do)."""
+    upcoming = next_meeting(session, board_id=board_id, today=today)
     if upcoming:
         return upcoming
     return session.exec(
         select(Meeting)
-        .where(Meeting.board_id == board_id)
+        .where(Meeting.board_id == board_id, not_cancelled())
         .order_by(Meeting.held_on.desc())
         .limit(1)
     ).first()
@@ -263,7 +302,7 @@ def read_my_actions(*, session: Session, user: User, today: date) -> list[MyActi
         ids = editable_action_ids(session, user=user, plan_id=plan.id)
         if not ids or plan.board_id is None:
             continue
-        meeting = next_meeting(session, board_id=plan.board_id, today=today)
+        meeting = meeting_to_show(session, board_id=plan.board_id, today=today)
         if meeting is None:
             continue
         cycle = cycle_for_meeting(session, meeting=meeting)
@@ -288,16 +327,31 @@ def read_my_actions(*, session: Session, user: User, today: date) -> list[MyActi
 class CompletionPage:
     plans: list[Plan]
     plan: Plan
+    board: Board
     meetings: list[Meeting]
-    cycle: Cycle
+    cycle: Cycle | None  # None while the plan's board has no meetings
     owners: list[CompletionRow]
     groups: list[CompletionRow]
+    sent: list[Reminder]  # reminders and escalations for the meeting, oldest first
+    today: date
+
+    def sent_to(self, user: User) -> list[Reminder]:
+        return [reminder for reminder in self.sent if reminder.user_id == user.id]
+
+    @property
+    def can_remind(self) -> bool:
+        return self.cycle is not None and self.cycle.can_remind(self.today)
+
+    @property
+    def can_escalate(self) -> bool:
+        return self.cycle is not None and self.cycle.can_escalate(self.today)
 
 
 def read_completion_page(
     *, session: Session, plan_slug: str | None, meeting_id: int | None, today: date
 ) -> CompletionPage:
-    """Updates due for a meeting of a plan's board (default: the first plan, its next meeting).
+    """Updates due for a meeting of a plan's board (default: the first plan, its next meeting),
+    with the reminders and escalations sent for it.
 
     A meeting that belongs to another board (the plan was changed on the page) is not an error:
     the plan's own next meeting is shown instead.
@@ -317,9 +371,99 @@ def read_completion_page(
     meetings = board_meetings(session, board_id=plan.board_id)
     meeting = next((m for m in meetings if m.id == meeting_id), None)
     if meeting is None:
-        meeting = next_meeting(session, board_id=plan.board_id, today=today)
+        meeting = meeting_to_show(session, board_id=plan.board_id, today=today)
+    board = session.get(Board, plan.board_id)
     if meeting is None:
-        raise NotFound("This plan's board has no meetings yet.")
+        return CompletionPage(plans, plan, board, [], None, [], [], [], today)
     cycle = cycle_for_meeting(session, meeting=meeting)
     owners, groups = completion(session, plan=plan, cycle=cycle)
-    return CompletionPage(plans, plan, meetings, cycle, owners, groups)
+    sent = list(
+        session.exec(
+            select(Reminder)
+            .where(Reminder.meeting_id == meeting.id)
+            .order_by(Reminder.sent_at, Reminder.id)
+        )
+    )
+    return CompletionPage(plans, plan, board, meetings, cycle, owners, groups, sent, today)
+
+
+# --- Approvals ------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingUpdate:
+    update: StatusUpdate
+    action: Action
+    plan: Plan
+    author: User | None
+    approved: StatusUpdate | None  # the action's approved status now, beside the submitted one
+
+
+@dataclass
+class ApprovalsPage:
+    pending: list[PendingUpdate]
+    # The update just approved or returned, for the confirmation: (update, action, plan).
+    reviewed: tuple[StatusUpdate, Action, Plan] | None
+
+
+def _latest_approved(session: Session, action_ids: set[int]) -> dict[int, StatusUpdate]:
+    """Each action's latest approved update (the status boards see now), in one query."""
+    if not action_ids:
+        return {}
+    ranked = (
+        select(
+            StatusUpdate.id.label("update_id"),
+            func.row_number()
+            .over(
+                partition_by=StatusUpdate.action_id,
+                order_by=(
+                    StatusUpdate.effective_on.desc(),
+                    StatusUpdate.recorded_at.desc(),
+                    StatusUpdate.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(
+            StatusUpdate.action_id.in_(action_ids),
+            StatusUpdate.review_state == ReviewState.approved,
+        )
+        .subquery()
+    )
+    rows = session.exec(
+        select(StatusUpdate)
+        .join(ranked, ranked.c.update_id == StatusUpdate.id)
+        .where(ranked.c.rank == 1)
+    )
+    return {update.action_id: update for update in rows}
+
+
+def read_approvals_page(*, session: Session, reviewed_id: int | None = None) -> ApprovalsPage:
+    """Updates awaiting the office's approval, each beside the action's approved status now."""
+    pending = session.exec(
+        select(StatusUpdate, Action, Plan, User)
+        .join(Action, Action.id == StatusUpdate.action_id)
+        .join(Plan, Plan.id == Action.plan_id)
+        .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
+        .where(StatusUpdate.review_state == ReviewState.submitted)
+        .order_by(StatusUpdate.recorded_at, StatusUpdate.id)
+    ).all()
+    approved = _latest_approved(session, {action.id for _, action, _, _ in pending})
+    reviewed = None
+    if reviewed_id is not None:
+        reviewed = session.exec(
+            select(StatusUpdate, Action, Plan)
+            .join(Action, Action.id == StatusUpdate.action_id)
+            .join(Plan, Plan.id == Action.plan_id)
+            .where(
+                StatusUpdate.id == reviewed_id,
+                StatusUpdate.review_state != ReviewState.submitted,
+            )
+        ).first()
+    return ApprovalsPage(
+        pending=[
+            PendingUpdate(update, action, plan, author, approved.get(action.id))
+            for update, action, plan, author in pending
+        ],
+        reviewed=tuple(reviewed) if reviewed else None,
+    )

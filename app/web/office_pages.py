@@ -4,35 +4,44 @@ from datetime import date
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session
 
 from app.deps import AdminUser, SessionDep
 from app.domain.audit import audit_filter_choices, read_events
-from app.domain.cycle import read_completion_page
+from app.domain.cycle import CompletionPage, read_approvals_page, read_completion_page
 from app.domain.errors import NotFound
-from app.domain.reminders import ReminderError, reminders_for_meeting, send_reminders
-from app.domain.updates import ReviewError, get_update, pending_updates, review_update
+from app.domain.reminders import (
+    ReminderError,
+    ReminderRefused,
+    send_escalations,
+    send_reminders,
+)
+from app.domain.updates import ReviewError, get_update, review_update
 from app.web.templating import templates
 
 router = APIRouter()
 
 
-def _completion_context(session: Session, plan_slug: str | None, meeting_id: int | None) -> dict:
+def _completion(session: SessionDep, plan_slug: str | None, meeting_id: int | None):
     try:
-        page = read_completion_page(
+        return read_completion_page(
             session=session, plan_slug=plan_slug, meeting_id=meeting_id, today=date.today()
         )
     except NotFound as error:
         raise HTTPException(404, error.message) from None
-    return {
-        "plans": page.plans,
-        "plan": page.plan,
-        "meetings": page.meetings,
-        "cycle": page.cycle,
-        "owners": page.owners,
-        "groups": page.groups,
-        "reminders": reminders_for_meeting(session, meeting=page.cycle.meeting),
-    }
+
+
+def _render_completion(request: Request, page: CompletionPage, *, status_code: int = 200, **extra):
+    """The whole page, or (for HTMX, when the plan or meeting changes) its body alone."""
+    is_htmx = request.headers.get("HX-Request") == "true"
+    response = templates.TemplateResponse(
+        request,
+        "office/completion.html",
+        {"page": page, "cycle": page.cycle, "plan": page.plan} | extra,
+        status_code=status_code,
+        block_name="completion" if is_htmx else None,
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 @router.get("/completion")
@@ -43,8 +52,23 @@ def read_completion(
     plan: str | None = None,
     meeting: int | None = None,
 ):
-    context = _completion_context(session, plan, meeting)
-    return templates.TemplateResponse(request, "office/completion.html", context)
+    return _render_completion(request, _completion(session, plan, meeting))
+
+
+def _send(request: Request, session: SessionDep, user, plan: str, meeting: int, send):
+    page = _completion(session, plan, meeting)
+    if page.cycle is None or page.cycle.meeting.id != meeting:
+        raise HTTPException(
+            400, "That meeting is not a meeting (still on) of this plan's board: choose again."
+        )
+    try:
+        result = send(session, plan=page.plan, cycle=page.cycle, today=page.today, sender=user)
+    except ReminderRefused as error:
+        return _render_completion(request, page, status_code=409, error=error.message)
+    except ReminderError as error:
+        page = _completion(session, plan, meeting)
+        return _render_completion(request, page, status_code=502, error=str(error))
+    return _render_completion(request, _completion(session, plan, meeting), result=result)
 
 
 @router.post("/completion/reminders")
@@ -55,24 +79,27 @@ def create_reminders(
     plan: str = Form(...),
     meeting: int = Form(...),
 ):
-    context = _completion_context(session, plan, meeting)
-    try:
-        result = send_reminders(session, plan=context["plan"], cycle=context["cycle"], sender=user)
-    except ReminderError as error:
-        context = _completion_context(session, plan, meeting)
-        return templates.TemplateResponse(
-            request, "office/completion.html", context | {"error": str(error)}, status_code=502
-        )
-    context = _completion_context(session, plan, meeting)
-    return templates.TemplateResponse(
-        request, "office/completion.html", context | {"result": result}
-    )
+    return _send(request, session, user, plan, meeting, send_reminders)
+
+
+@router.post("/completion/escalations")
+def create_escalations(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    plan: str = Form(...),
+    meeting: int = Form(...),
+):
+    return _send(request, session, user, plan, meeting, send_escalations)
 
 
 @router.get("/approvals")
-def read_approvals(request: Request, session: SessionDep, user: AdminUser):
+def read_approvals(
+    request: Request, session: SessionDep, user: AdminUser, reviewed: int | None = None
+):
+    page = read_approvals_page(session=session, reviewed_id=reviewed)
     return templates.TemplateResponse(
-        request, "office/approvals.html", {"pending": pending_updates(session), "errors": {}}
+        request, "office/approvals.html", {"page": page, "errors": {}}
     )
 
 
@@ -103,13 +130,13 @@ def update_approval(
             request,
             "office/approvals.html",
             {
-                "pending": pending_updates(session),
+                "page": read_approvals_page(session=session),
                 "errors": {update_id: str(error)},
                 "reasons": {update_id: reason},
             },
             status_code=400,
         )
-    return RedirectResponse("/approvals", status_code=303)
+    return RedirectResponse(f"/approvals?reviewed={update_id}", status_code=303)
 
 
 AUDIT_PAGE_SIZE = 100

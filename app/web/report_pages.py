@@ -1,4 +1,5 @@
-"""The board's view: highlight reports, publishing for a meeting, boards' pages, the public view."""
+"""The board's view: highlight reports, publishing for a meeting, published reports, the public
+view. (The boards' own pages are in board_pages.py.)"""
 
 from datetime import date
 from typing import Annotated
@@ -12,15 +13,15 @@ from app.core.models import Meeting, Plan, PublishedReport
 from app.deps import AdminUser, CurrentUser, OptionalSignedIn, PlanDep, SessionDep
 from app.domain.as_at import AsAtError, resolve_dates
 from app.domain.boards import (
+    MeetingCancelled,
+    MeetingNotUsable,
     default_meeting,
-    get_board,
-    get_meeting,
     get_published_report,
-    list_boards,
+    meeting_for_plan,
     meetings_for_plan,
-    read_board_page,
     read_public_plan_page,
 )
+from app.domain.errors import NotFound
 from app.domain.plan_settings import set_plan_switch
 from app.domain.progress import get_plan
 from app.domain.timescales import uk_date
@@ -45,13 +46,18 @@ router = APIRouter()
 FILE_LABELS = {"pdf": "PDF", "docx": "Word", "xlsx": "Excel", "csv": "CSV", "json": "JSON"}
 
 
-def _meeting_or_404(session: Session, meeting_id: int | None) -> Meeting | None:
+def _plans_meeting(session: Session, plan: Plan, meeting_id: int | None) -> Meeting | None:
+    """The meeting chosen for a report of the plan: 404 when there is none, 400 when it is
+    another board's, 409 when it was cancelled."""
     if meeting_id is None:
         return None
-    meeting = get_meeting(session=session, meeting_id=meeting_id)
-    if meeting is None:
-        raise HTTPException(404, "There is no such meeting.")
-    return meeting
+    try:
+        return meeting_for_plan(session=session, plan=plan, meeting_id=meeting_id)
+    except NotFound as error:
+        raise HTTPException(404, error.message) from None
+    except MeetingNotUsable as error:
+        status = 409 if isinstance(error, MeetingCancelled) else 400
+        raise HTTPException(status, error.message) from None
 
 
 def _form_date(value: str, label: str) -> date | None:
@@ -71,7 +77,7 @@ def _dates(plan: Plan, as_at: date | None, since: date | None = None):
 
 
 def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date | None):
-    meeting = _meeting_or_404(session, meeting_id)
+    meeting = _plans_meeting(session, plan, meeting_id)
     if meeting is None:
         meeting = default_meeting(session=session, plan=plan, as_at=_dates(plan, as_at).as_at)
     return meeting, build_highlight(session, plan, meeting, as_at=as_at)
@@ -154,39 +160,14 @@ def create_appendix_publication(
     since: str = Form(""),
 ):
     dates = _dates(plan, _form_date(as_at, "as-at date"), _form_date(since, "'changes since' date"))
-    chosen = _meeting_or_404(session, meeting) or default_meeting(
+    chosen = _plans_meeting(session, plan, meeting) or default_meeting(
         session=session, plan=plan, as_at=dates.as_at
     )
     report = build_appendix(session, plan, dates.as_at, since=dates.since)
     return _publish(session, plan=plan, meeting=chosen, report=report, user=user)
 
 
-# --- Boards and published reports --------------------------------------------------------
-
-
-@router.get("/boards")
-def read_boards(request: Request, session: SessionDep, user: CurrentUser):
-    return templates.TemplateResponse(
-        request, "boards/boards.html", {"boards": list_boards(session=session)}
-    )
-
-
-@router.get("/boards/{short_name}")
-def read_board(request: Request, short_name: str, session: SessionDep, user: CurrentUser):
-    board = get_board(session=session, short_name=short_name)
-    if board is None:
-        raise HTTPException(404, f"There is no board called '{short_name}'.")
-    page = read_board_page(session=session, board=board)
-    return templates.TemplateResponse(
-        request,
-        "boards/board.html",
-        {
-            "board": page.board,
-            "meetings": page.meetings,
-            "by_meeting": page.by_meeting,
-            "plans": page.plans,
-        },
-    )
+# --- Published reports ---------------------------------------------------------------------
 
 
 def _load_published(report_id: int, session: SessionDep):

@@ -4,9 +4,11 @@ from app.deps import verify_csrf
 from app.web import (
     action_pages,
     auth_pages,
+    board_pages,
     data_pages,
     indicator_pages,
     office_pages,
+    people_pages,
     plan_pages,
     report_pages,
 )
@@ -19,4 +21,6 @@ web_router.include_router(action_pages.router)
 web_router.include_router(office_pages.router)
 web_router.include_router(indicator_pages.router)
 web_router.include_router(report_pages.router)
+web_router.include_router(board_pages.router)
+web_router.include_router(people_pages.router)
 web_router.include_router(data_pages.router)

@@ -103,8 +103,15 @@ def test_every_change_is_checked_on_the_server(
         ).one()
         data = update_form(csrf, version=str(action.version))
     elif path == "/completion/reminders":
+        from datetime import date, timedelta
+
         plan = session.exec(select(Plan).where(Plan.slug == SLUG)).one()
-        meeting = session.exec(select(Meeting).where(Meeting.board_id == plan.board_id)).first()
+        # Reminders only go out for a meeting still ahead.
+        meeting = Meeting(
+            board_id=plan.board_id, held_on=date.today() + timedelta(weeks=6), title="Ahead"
+        )
+        session.add(meeting)
+        session.flush()
         data = {"plan": SLUG, "meeting": str(meeting.id), "csrf_token": csrf}
     else:
         data = {"decision": "approve", "csrf_token": csrf}
