@@ -199,7 +199,6 @@ def update_plan_details(
     try:
         plan_admin.update_plan_details(session=session, plan=plan, details_in=details_in, user=user)
     except PlanRejected as rejected:
-        session.refresh(plan)
         return _details_page(request, session, plan, details_in, rejected.errors, 400)
     return _settings(plan, "details")
 

@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from app.core.models import AuditEvent, Commitment, DeliveryGroup, Outcome, Plan, Theme
 from app.domain.progress import get_plan
 from tests.conftest import csrf_from, sign_in
+from tests.factories import build_plan
 
 ENDED = "reduced-offending-2018-21"  # ended 31 March 2021, still active in the demo
 CLOSED = "reducing-offending-2015-18"
@@ -453,6 +454,21 @@ def test_outcomes_and_themes_are_edited_on_the_settings_pages(admin, session):
     assert "The themes&#39; order has been saved" in settings
     assert f"{len(titles) - 1}. Victims and witnesses</h3>" in settings
     assert admin.get(f"/plans/{ENDED}").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/plans/{slug}/settings", "/"])
+def test_the_settings_and_home_pages_take_as_many_statements_at_500_actions_as_at_50(
+    admin, session, count_statements, page
+):
+    small, large = build_plan(session, 50), build_plan(session, 500)
+    counts = []
+    for plan in (small, large):
+        admin.get(page.format(slug=plan.slug))
+        session.expire_all()
+        with count_statements() as counter:
+            assert admin.get(page.format(slug=plan.slug)).status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
 
 
 def test_a_theme_of_another_plan_is_not_found(admin, session):
