@@ -33,7 +33,7 @@ from app.imports import (
     read_table,
 )
 
-plan_app = typer.Typer(no_args_is_help=True, help="Refresh a plan into its successor.")
+plan_app = typer.Typer(no_args_is_help=True, help="Create, refresh, close and reopen plans.")
 import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
 
 

@@ -31,6 +31,30 @@ def default_as_at(plan: Plan, today: date | None = None) -> date:
     return today
 
 
+def awaits_closing(plan: Plan, today: date | None = None) -> bool:
+    """Its period has ended but the office has not closed it: shown as at its end date, and
+    the office is asked to close it."""
+    return plan.status != PlanStatus.closed and plan.period_end < (today or date.today())
+
+
+def plan_state_text(plan: Plan, today: date | None = None) -> str:
+    """How a plan's state is worded wherever it is shown: "Active", "Closed", or "Ended on
+    31 March 2021, not yet closed" for a plan read as at its end date by the rule above."""
+    if awaits_closing(plan, today):
+        return f"Ended on {uk_date(plan.period_end)}, not yet closed"
+    return plan.status.capitalize()
+
+
+def plan_state_notice(plan: Plan, today: date | None = None) -> str | None:
+    """The line a report's page shows above its headline while the plan awaits closing."""
+    if not awaits_closing(plan, today):
+        return None
+    return (
+        f"{plan_state_text(plan, today)}: its figures are as at its end date unless another "
+        "date is chosen."
+    )
+
+
 def default_since(as_at: date) -> date:
     """Boards receive these reports quarterly: the previous report is three months earlier."""
     year, month = divmod(as_at.year * 12 + as_at.month - 1 - 3, 12)

@@ -6,7 +6,8 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.core.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
-from app.domain.progress import PlanProgress, progress_from_snapshot
+from app.domain.as_at import awaits_closing, plan_state_text, resolve_dates
+from app.domain.progress import PlanProgress, progress_as_at, progress_from_snapshot
 from app.domain.snapshot import plan_snapshot
 from app.domain.status import ActionStatus
 
@@ -29,10 +30,35 @@ class PlanView:
     people: dict[int, Person]
     progress: PlanProgress
     as_at: date
+    state_text: str  # "Active", "Closed", "Ended on 31 March 2021, not yet closed"
+    awaits_closing: bool
+
+
+@dataclass
+class PlanSummary:
+    plan: Plan
+    progress: PlanProgress
+    state_text: str
+    awaits_closing: bool
 
 
 def list_plans(*, session: Session) -> list[Plan]:
     return list(session.exec(select(Plan).order_by(Plan.period_start.desc(), Plan.title)).all())
+
+
+def read_plan_summaries(*, session: Session, today: date | None = None) -> list[PlanSummary]:
+    """Every plan with its headline progress as at its default date, for the home page."""
+    return [
+        PlanSummary(
+            plan=plan,
+            progress=progress_as_at(
+                session=session, plan=plan, as_at=resolve_dates(plan, today=today).as_at
+            ),
+            state_text=plan_state_text(plan, today),
+            awaits_closing=awaits_closing(plan, today),
+        )
+        for plan in list_plans(session=session)
+    ]
 
 
 def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
@@ -72,6 +98,8 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
         people={p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))},
         progress=progress_from_snapshot(snapshot),
         as_at=as_at,
+        state_text=plan_state_text(plan),
+        awaits_closing=awaits_closing(plan),
     )
 
 

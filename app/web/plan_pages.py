@@ -9,12 +9,11 @@ from markupsafe import Markup
 
 from app.core.models import Role, Stage
 from app.deps import CurrentUser, PlanDep, ReportDatesDep, SessionDep
-from app.domain.as_at import resolve_dates
+from app.domain.as_at import plan_state_notice
 from app.domain.auth import editable_action_ids
 from app.domain.boards import default_meeting, meetings_for_plan
 from app.domain.lineage import plan_lineage
-from app.domain.plans import list_plans, read_plan_view
-from app.domain.progress import progress_as_at
+from app.domain.plans import read_plan_summaries, read_plan_view
 from app.domain.rag import STAGE_LABELS, ratings
 from app.domain.status import ActionStatus
 from app.reports.appendix import build_appendix
@@ -32,11 +31,9 @@ def read_health() -> dict:
 
 @router.get("/")
 def read_home(request: Request, session: SessionDep, user: CurrentUser):
-    rows = [
-        (plan, progress_as_at(session=session, plan=plan, as_at=resolve_dates(plan).as_at))
-        for plan in list_plans(session=session)
-    ]
-    return templates.TemplateResponse(request, "home.html", {"rows": rows})
+    return templates.TemplateResponse(
+        request, "home.html", {"summaries": read_plan_summaries(session=session)}
+    )
 
 
 @dataclass
@@ -147,7 +144,11 @@ def read_appendix(
                 default_meeting=default_meeting(session=session, plan=plan, as_at=report.as_at),
             )
         )
-    return HTMLResponse(render_html(report, request=request, publish_form=publish_form))
+    return HTMLResponse(
+        render_html(
+            report, request=request, publish_form=publish_form, banner=plan_state_notice(plan)
+        )
+    )
 
 
 @router.get("/plans/{slug}/reports/appendix.{extension}")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.core.models import Meeting, Plan, PublishedReport
 from app.deps import AdminUser, CurrentUser, OptionalSignedIn, PlanDep, SessionDep
-from app.domain.as_at import AsAtError, resolve_dates
+from app.domain.as_at import AsAtError, plan_state_notice, resolve_dates
 from app.domain.boards import (
     MeetingCancelled,
     MeetingNotUsable,
@@ -101,7 +101,11 @@ def read_highlight(
         user=user,
         meetings=meetings_for_plan(session=session, plan=plan),
     )
-    return HTMLResponse(render_highlight_html(report, request=request, controls=Markup(controls)))
+    return HTMLResponse(
+        render_highlight_html(
+            report, request=request, controls=Markup(controls), banner=plan_state_notice(plan)
+        )
+    )
 
 
 @router.get("/plans/{slug}/reports/highlight.{extension}")
@@ -273,7 +277,7 @@ def read_published_changes(
 @router.post("/plans/{slug}/public")
 def update_plan_public(plan: PlanDep, session: SessionDep, user: AdminUser, public: str = Form("")):
     set_plan_switch(session=session, plan=plan, user=user, field="is_public", value=public == "yes")
-    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+    return RedirectResponse(f"/plans/{plan.slug}/settings", status_code=303)
 
 
 @router.post("/plans/{slug}/approval")
@@ -284,7 +288,7 @@ def update_plan_approval(
     set_plan_switch(
         session=session, plan=plan, user=user, field="requires_approval", value=required == "yes"
     )
-    return RedirectResponse(f"/plans/{plan.slug}", status_code=303)
+    return RedirectResponse(f"/plans/{plan.slug}/settings", status_code=303)
 
 
 # --- The public view: published reports and the top levels of a public plan, nothing else ---

@@ -9,13 +9,18 @@ from app.web import (
     indicator_pages,
     office_pages,
     people_pages,
+    plan_admin_pages,
     plan_pages,
+    redirects,
     report_pages,
 )
 
 # Every state-changing request through any page must carry the CSRF token.
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])
 web_router.include_router(auth_pages.router)
+web_router.include_router(redirects.router)
+# Before plan_pages: /plans/new is a page of its own, not the plan called "new".
+web_router.include_router(plan_admin_pages.router)
 web_router.include_router(plan_pages.router)
 web_router.include_router(action_pages.router)
 web_router.include_router(office_pages.router)

@@ -170,7 +170,7 @@ def test_my_actions_lists_what_the_editor_leads(editor):
 
 
 def test_the_office_turns_approval_on_for_a_plan(admin_client, editor, session):
-    page = admin_client.get("/plans/reduced-offending-2018-21").text
+    page = admin_client.get("/plans/reduced-offending-2018-21/settings").text
     assert "Require the office&#39;s approval of updates" in page
     response = admin_client.post(
         "/plans/reduced-offending-2018-21/approval",

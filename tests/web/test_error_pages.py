@@ -29,7 +29,7 @@ def test_a_readable_page_for_a_server_error_without_a_traceback(own_app_client, 
         raise RuntimeError("simulated failure")
 
     sign_in(own_app_client, "viewer")
-    monkeypatch.setattr(app.web.plan_pages, "list_plans", broken)
+    monkeypatch.setattr(app.web.plan_pages, "read_plan_summaries", broken)
     response = own_app_client.get("/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.text
