@@ -24,6 +24,7 @@ from app.domain.boards import (
     read_meeting_page,
     set_meeting_deadline,
 )
+from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.errors import NotFound
 from app.web.templating import templates
 
@@ -39,22 +40,15 @@ NOTICES = {
 
 
 def _date_from_parts(day: str, month: str, year: str, label: str) -> tuple[date | None, str]:
-    """A date typed into the GOV.UK date input (day, month, year boxes): the date, or None with
-    the GOV.UK error message ("" when all three boxes are empty: the date was not given)."""
-    parts = {"day": day.strip(), "month": month.strip(), "year": year.strip()}
-    if not any(parts.values()):
+    """A date typed into the GOV.UK date input, read by the one reader (app.domain.date_input):
+    the date, or None with the message ("" when all three boxes are empty: not given)."""
+    parts = DateParts(day=day, month=month, year=year)
+    if parts.is_blank:
         return None, ""
-    missing = [name for name, value in parts.items() if not value]
-    if missing:
-        return None, f"{label} must include a {' and a '.join(missing)}."
-    if not all(value.isdigit() for value in parts.values()):
-        return None, f"{label} must be a real date, in numbers."
-    if len(parts["year"]) != 4:
-        return None, "Year must include 4 numbers."
     try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), ""
-    except ValueError:
-        return None, f"{label} must be a real date."
+        return parse_date_parts(parts, label=label[:1].lower() + label[1:]), ""
+    except DateInputError as error:
+        return None, error.message
 
 
 def _board_or_404(session: SessionDep, short_name: str) -> Board:
