@@ -59,6 +59,13 @@ class _Forms(HTMLParser):
         fields = self.forms[-1]["fields"]
         if tag == "input" and attrs.get("type") in ("hidden", "text", "date") and "name" in attrs:
             fields.append((attrs["name"], attrs.get("value", "")))
+        elif (
+            tag == "input"
+            and attrs.get("type") in ("radio", "checkbox")
+            and "checked" in attrs
+            and "name" in attrs
+        ):
+            fields.append((attrs["name"], attrs.get("value", "on")))
         elif tag == "textarea":
             self._textarea = attrs["name"]
             fields.append((self._textarea, ""))
@@ -345,10 +352,21 @@ def target(session) -> Plan:
     )
 
 
-def upload(client, plan: Plan, filename: str, data: bytes, content_type: str = XLSX_TYPE):
+def upload(
+    client,
+    plan: Plan,
+    filename: str,
+    data: bytes,
+    content_type: str = XLSX_TYPE,
+    effective_on: date | None = None,
+):
+    """Upload a file for its first preview: its statuses dated the plan's start unless told."""
     return client.post(
         f"/plans/{plan.slug}/import/preview",
-        data={"csrf_token": client.csrf},
+        data={
+            "csrf_token": client.csrf,
+            "effective_on": (effective_on or plan.period_start).isoformat(),
+        },
         files={"file": (filename, data, content_type)},
     )
 
