@@ -62,6 +62,7 @@ _CORRECTIVE_IN_TEXT = re.compile(
     r"corrective\s+actions?\s*(?:[:\-–]|is|are)\s*(.+)", re.IGNORECASE | re.DOTALL
 )
 Meaning = tuple[Stage, str | None]
+_NOTE = re.compile(r"^(?:notes?|key|source|nb)\b", re.IGNORECASE)
 
 
 def _column_letters(index: int) -> str:
@@ -213,6 +214,7 @@ class ImportPreview:
     table: Table | None = None
     user_id: int | None = None
     status_words: list[StatusWord] = field(default_factory=list)
+    row_notes: list[str] = field(default_factory=list)
     red_rows: list[RedRow] = field(default_factory=list)
     rows: list[RowShown] = field(default_factory=list)
     status_mapping: dict[str, Meaning] = field(default_factory=dict)
@@ -257,6 +259,7 @@ class ImportPreview:
         lines = [
             f"Import {self.filename} into {self.plan_slug} (status updates effective {when})",
             *(f"Note: {note}" for note in (self.table.notes if self.table else [])),
+            *(f"Note: {note}" for note in self.row_notes),
             "Columns:",
             *self.describe_mapping(),
         ]
@@ -330,6 +333,7 @@ class _Checker:
         self.formula_text = options.formula_text if options else False
         self.words: dict[str, StatusWord] = {}
         self.red_rows: list[RedRow] = []
+        self.notes: list[str] = []
 
     def column(self, name: str) -> str:
         index = self.mapping.get(name)
@@ -438,6 +442,12 @@ class _Checker:
                     heading = _HEADING_PREFIX.sub("", text) or text
                     continue
             ref = _clean(self.cell(row, "ref"))
+            if ref.endswith(":") or _NOTE.match(ref):
+                # "Key:" / "Notes" below the table, with its text beside it: a note, not an action.
+                self.notes.append(
+                    f"Row {row.number} ('{ref[:40]}') is read as a note, not an action"
+                )
+                continue
             if not ref:
                 self.error(row.number, "ref", "every action needs a ref")
                 continue
@@ -915,6 +925,7 @@ def _analyse(
         _Planner(session, plan, checker, preview.effective_on).work_out(rows, preview)
     preview.status_words = sorted(checker.words.values(), key=lambda word: word.text.lower())
     preview.red_rows = checker.red_rows
+    preview.row_notes = checker.notes
     if checker.errors:
         preview.creates, preview.updates, preview.unchanged = [], [], []
         preview.new_themes, preview.new_organisations, preview.new_people = [], [], []
