@@ -23,6 +23,7 @@ from app.domain.backup import (
 from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
 from app.imports import (
     FIELDS,
+    ImportChoices,
     ImportFileError,
     ImportRefused,
     apply_import,
@@ -32,6 +33,7 @@ from app.imports import (
     propose_mapping,
     read_table,
 )
+from app.imports.values import ValueProblem, read_choice, status_key
 
 plan_app = typer.Typer(no_args_is_help=True, help="Create, refresh, close and reopen plans.")
 import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
@@ -147,11 +149,59 @@ def import_actions(
     ] = None,
     effective: Annotated[
         str | None,
-        typer.Option("--effective", help="Date imported statuses take effect; default today."),
+        typer.Option(
+            "--effective",
+            help="Date imported statuses took effect (YYYY-MM-DD), for rows without a date of "
+            "their own ('--column \"Last updated=effective\"'); needed if no column gives one.",
+        ),
     ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="WORD=STAGE[:RATING]: what a status or RAG word means, such as "
+            "'Slipped=in_progress:amber' or 'Closed=complete' (repeat).",
+        ),
+    ] = None,
+    corrective_action: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corrective-action", help="REF=TEXT: the corrective action of a Red row (repeat)."
+        ),
+    ] = None,
+    corrective_from_update: Annotated[
+        bool,
+        typer.Option(
+            "--corrective-from-update",
+            help="Take a Red row's corrective action from 'corrective action: ...' in its "
+            "update, as the preview proposes.",
+        ),
+    ] = False,
+    formula_text: Annotated[
+        bool,
+        typer.Option(
+            "--formula-text",
+            help="Read a formula Excel never calculated as its text, =EDATE(...).",
+        ),
+    ] = False,
 ) -> None:
     """Import actions (matched by ref) with their latest status: validate, preview, write."""
     effective_on = parse_date(effective, "--effective")
+    status_mapping = {}
+    for word, choice in _pairs(status or [], "--status", allow_empty_right=False).items():
+        try:
+            status_mapping[status_key(word)] = read_choice(choice)
+        except ValueProblem as problem:
+            fail(f"--status {word}={choice}: {problem}", code=2)
+    choices = ImportChoices(
+        effective_on=effective_on,
+        status_mapping=status_mapping,
+        corrective_actions=_pairs(
+            corrective_action or [], "--corrective-action", allow_empty_right=False
+        ),
+        corrective_from_update=corrective_from_update,
+        formula_text=formula_text,
+    )
     try:
         data = file.read_bytes()
     except OSError as error:
@@ -173,9 +223,7 @@ def import_actions(
             mapping[name] = matches[0]
     with open_session() as session:
         found = plan_or_fail(session, plan)
-        preview = plan_import(
-            session, plan=found, table=table, mapping=mapping, effective_on=effective_on
-        )
+        preview = plan_import(session, plan=found, table=table, mapping=mapping, choices=choices)
         typer.echo("\n".join(preview.describe()))
         if preview.errors:
             fail(f"{len(preview.errors)} problems found: nothing was imported", code=2)

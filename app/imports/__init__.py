@@ -6,6 +6,7 @@ plan_import (validate every row and preview; writes nothing) -> apply_import (al
 
 from app.imports.actions import (
     ActionChange,
+    ImportChoices,
     ImportPreview,
     ImportRefused,
     ImportResult,
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
     "ActionChange",
+    "ImportChoices",
     "ImportFileError",
     "ImportPreview",
     "ImportRefused",

@@ -32,7 +32,17 @@ from app.domain.status import latest_updates_as_at
 from app.domain.timescales import TimescaleError, read_timescale
 from app.imports.columns import FIELDS, propose_mapping
 from app.imports.reading import Row, Table, is_blank
-from app.imports.values import BLUE, ValueProblem, parse_rag, parse_status, text_of
+from app.imports.values import (
+    BLUE,
+    ValueProblem,
+    choice_of,
+    default_meaning,
+    is_no_rating,
+    parse_rag,
+    parse_status,
+    status_key,
+    text_of,
+)
 
 REQUIRED_COLUMNS = ("ref",)
 _HEADING_PREFIX = re.compile(
@@ -47,6 +57,20 @@ LIMITS = {
     "lead_role": Person.__table__.c.role.type.length,
     "due_label": Action.__table__.c.due_label.type.length,
 }
+# "... Corrective action: bid resubmitted." in an update's text: proposed, never taken unasked.
+_CORRECTIVE_IN_TEXT = re.compile(
+    r"corrective\s+actions?\s*(?:[:\-–]|is|are)\s*(.+)", re.IGNORECASE | re.DOTALL
+)
+Meaning = tuple[Stage, str | None]
+_NOTE = re.compile(r"^(?:notes?|key|source|nb)\b", re.IGNORECASE)
+
+
+def _column_letters(index: int) -> str:
+    letters, number = "", index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,53 @@ class StatusIn:
     rag: str | None
     commentary: str
     corrective_action: str
+    effective_on: date | None = None
+
+    def label(self) -> str:
+        label = STAGE_LABELS[self.stage]
+        return f"{label}, {RAG_LABELS[self.rag]}" if self.rag else label
+
+
+@dataclass
+class StatusWord:
+    """A distinct word of the Status or RAG column, the meaning used and how many rows say it."""
+
+    key: str
+    text: str
+    columns: list[str]
+    rows: int
+    meaning: Meaning | None
+    is_default: bool
+
+    @property
+    def choice(self) -> str:
+        return choice_of(*self.meaning) if self.meaning else ""
+
+
+@dataclass
+class RedRow:
+    """A Red row whose Corrective action cell is blank: what the update proposes, what is used."""
+
+    row: int
+    ref: str
+    title: str
+    proposed: str
+    used: str
+
+
+@dataclass
+class RowShown:
+    """A row as read, for the preview: the due date beside the cell's own text."""
+
+    row: int
+    ref: str
+    title: str
+    theme: str
+    due: date | None
+    due_text: str
+    status: str
+    effective_on: date | None
+    exists: bool
 
 
 @dataclass
@@ -95,6 +166,8 @@ class RowIn:
     rag: str | None = None
     commentary: str | None = None
     corrective_action: str | None = None
+    effective_on: date | None = None
+    due_text: str = ""
 
 
 @dataclass
@@ -106,6 +179,7 @@ class ActionChange:
     is_new: bool
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
     status: StatusIn | None = None
+    status_before: str = ""  # the action's status, as at the update's date, before the import
 
     def describe(self) -> str:
         parts = []
@@ -114,10 +188,9 @@ class ActionChange:
                 ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in self.changes.items())
             )
         if self.status:
-            label = STAGE_LABELS[self.status.stage]
-            if self.status.rag:
-                label += f", {RAG_LABELS[self.status.rag]}"
-            parts.append(f"status: {label}")
+            when = self.status.effective_on.isoformat() if self.status.effective_on else "?"
+            before = f"{self.status_before} -> " if self.status_before else ""
+            parts.append(f"status: {before}{self.status.label()} from {when}")
         verb = "create" if self.is_new else "update"
         detail = f" ({'; '.join(parts)})" if parts else ""
         return f"row {self.row}: {verb} {self.ref} {self.title} [{self.theme}]{detail}"
@@ -130,7 +203,7 @@ class ImportPreview:
     filename: str
     headers: list[str]
     mapping: dict[str, int]
-    effective_on: date
+    effective_on: date | None  # for rows without a date of their own
     errors: list[RowError] = field(default_factory=list)
     creates: list[ActionChange] = field(default_factory=list)
     updates: list[ActionChange] = field(default_factory=list)
@@ -140,6 +213,18 @@ class ImportPreview:
     new_people: list[tuple[str, str]] = field(default_factory=list)
     table: Table | None = None
     user_id: int | None = None
+    status_words: list[StatusWord] = field(default_factory=list)
+    row_notes: list[str] = field(default_factory=list)
+    red_rows: list[RedRow] = field(default_factory=list)
+    rows: list[RowShown] = field(default_factory=list)
+    status_mapping: dict[str, Meaning] = field(default_factory=dict)
+    corrective_actions: dict[str, str] = field(default_factory=dict)
+    corrective_from_update: bool = False
+    formula_text: bool = False
+
+    @property
+    def needs_effective_date(self) -> bool:
+        return self.effective_on is None and "effective" not in self.mapping
 
     @property
     def changes_nothing(self) -> bool:
@@ -165,13 +250,30 @@ class ImportPreview:
         return lines
 
     def describe(self) -> list[str]:
+        if "effective" in self.mapping:
+            when = f"each row's {FIELDS['effective']} date"
+            if self.effective_on:
+                when += f", else {self.effective_on.isoformat()}"
+        else:
+            when = self.effective_on.isoformat() if self.effective_on else "(no date chosen)"
         lines = [
-            f"Import {self.filename} into {self.plan_slug} "
-            f"(status updates effective {self.effective_on.isoformat()})",
+            f"Import {self.filename} into {self.plan_slug} (status updates effective {when})",
             *(f"Note: {note}" for note in (self.table.notes if self.table else [])),
+            *(f"Note: {note}" for note in self.row_notes),
             "Columns:",
             *self.describe_mapping(),
         ]
+        if self.status_words:
+            lines.append("Statuses and ratings:")
+            lines.extend(
+                f"  {word.text} ({', '.join(word.columns)}, {word.rows} rows) -> "
+                + (word.choice or "(choose)")
+                + ("" if word.is_default or not word.meaning else " (chosen)")
+                for word in self.status_words
+            )
+        for red in self.red_rows:
+            if red.used:
+                lines.append(f"Row {red.row}, {red.ref} is Red: corrective action {red.used!r}")
         if self.errors:
             lines.append(f"Problems ({len(self.errors)}):")
             lines.extend(f"  {error}" for error in self.errors)
@@ -210,7 +312,14 @@ def _split_partners(value) -> list[str]:
 class _Checker:
     """Turns the rows into RowIn values, collecting every problem instead of stopping at one."""
 
-    def __init__(self, session: Session, plan: Plan, table: Table, mapping: dict[str, int]):
+    def __init__(
+        self,
+        session: Session,
+        plan: Plan,
+        table: Table,
+        mapping: dict[str, int],
+        options: "ImportPreview | None" = None,
+    ):
         self.session = session
         self.plan = plan
         self.table = table
@@ -218,6 +327,13 @@ class _Checker:
         self.errors: list[RowError] = []
         self.failed: set[tuple[int | None, str | None]] = set()  # (row, field) already reported
         self.rags = allowed_rags(plan.rag_scheme)
+        self.chosen: dict[str, Meaning] = dict(options.status_mapping) if options else {}
+        self.corrective_given = dict(options.corrective_actions) if options else {}
+        self.corrective_from_update = options.corrective_from_update if options else False
+        self.formula_text = options.formula_text if options else False
+        self.words: dict[str, StatusWord] = {}
+        self.red_rows: list[RedRow] = []
+        self.notes: list[str] = []
 
     def column(self, name: str) -> str:
         index = self.mapping.get(name)
@@ -225,8 +341,11 @@ class _Checker:
             return self.table.headers[index]
         return FIELDS[name]
 
-    def error(self, row: int | None, name: str | None, message: str) -> None:
-        self.errors.append(RowError(row, self.column(name) if name else None, message))
+    def error(self, row: int | None, name: str | None, message: str, *, cell: str = "") -> None:
+        column = self.column(name) if name else None
+        if column and cell:
+            column = f"{column} (cell {cell})"
+        self.errors.append(RowError(row, column, message))
         self.failed.add((row, name))
 
     def cell(self, row: Row, name: str):
@@ -234,7 +353,43 @@ class _Checker:
         if index is None or index >= len(row.values):
             return None
         value = row.values[index]
-        return None if is_blank(value) else value
+        if is_blank(value):
+            formula = self.table.formulas.get((row.number, index))
+            if formula is None:
+                return None
+            if self.formula_text:
+                return formula
+            if (row.number, name) not in self.failed:
+                self.error(
+                    row.number,
+                    name,
+                    f"a formula with no saved value, {formula} (Excel never calculated it): "
+                    "open the file in Excel, let it calculate and save it, or take the "
+                    "formula's text as plain text",
+                    cell=f"{_column_letters(index)}{row.number}",
+                )
+            return None
+        return value
+
+    def note_word(self, value, name: str) -> None:
+        """Remember a distinct status or rating word, for the office to confirm its meaning."""
+        if value is None or (name == "rag" and is_no_rating(value)):
+            return
+        key = status_key(value)
+        word = self.words.get(key)
+        if word is None:
+            meaning = self.chosen.get(key)
+            word = self.words[key] = StatusWord(
+                key=key,
+                text=text_of(value),
+                columns=[],
+                rows=0,
+                meaning=meaning or default_meaning(value),
+                is_default=meaning is None or meaning == default_meaning(value),
+            )
+        word.rows += 1
+        if self.column(name) not in word.columns:
+            word.columns.append(self.column(name))
 
     def check_mapping(self) -> bool:
         problems = False
@@ -287,6 +442,12 @@ class _Checker:
                     heading = _HEADING_PREFIX.sub("", text) or text
                     continue
             ref = _clean(self.cell(row, "ref"))
+            if ref.endswith(":") or _NOTE.match(ref):
+                # "Key:" / "Notes" below the table, with its text beside it: a note, not an action.
+                self.notes.append(
+                    f"Row {row.number} ('{ref[:40]}') is read as a note, not an action"
+                )
+                continue
             if not ref:
                 self.error(row.number, "ref", "every action needs a ref")
                 continue
@@ -335,6 +496,8 @@ class _Checker:
                     self.error(row.number, "partners", f"'{name[:40]}...' is too long a name")
         for name in ("start", "due"):
             value = self.cell(row, name)
+            if name == "due" and value is not None:
+                item.due_text = text_of(value)
             try:
                 when = read_timescale(value)
             except TimescaleError as problem:
@@ -358,18 +521,42 @@ class _Checker:
                 "start",
                 f"{item.start.isoformat()} is after the due date {item.due.isoformat()}",
             )
+        self.effective(row, item)
         self.status(row, item)
         return item
 
+    def effective(self, row: Row, item: RowIn) -> None:
+        value = self.cell(row, "effective")
+        try:
+            when = read_timescale(value)
+        except TimescaleError as problem:
+            self.error(row.number, "effective", str(problem))
+            return
+        if when is None:
+            return
+        # "Mar-24" was true by the end of March: never dated before the office could know it.
+        if when.end > date.today():
+            self.error(
+                row.number, "effective", f"'{text_of(value)}' is in the future: not yet updated"
+            )
+            return
+        item.effective_on = when.end
+
     def status(self, row: Row, item: RowIn) -> None:
         stage_value, rag_value = self.cell(row, "stage"), self.cell(row, "rag")
+        self.note_word(stage_value, "stage")
+        self.note_word(rag_value, "rag")
         try:
-            from_status = parse_status(stage_value)
+            from_status = parse_status(stage_value, self.chosen)
         except ValueProblem as problem:
-            self.error(row.number, "stage", str(problem))
+            self.error(
+                row.number,
+                "stage",
+                f"{problem}; or choose what it means under Statuses and ratings",
+            )
             return
         try:
-            rag = parse_rag(rag_value)
+            rag = parse_rag(rag_value, self.chosen)
         except ValueProblem as problem:
             self.error(row.number, "rag", str(problem))
             return
@@ -417,13 +604,36 @@ class _Checker:
         item.commentary = self.text(row, "commentary")
         item.corrective_action = self.text(row, "corrective_action")
         if rag == "red" and not item.corrective_action:
-            self.error(row.number, "corrective_action", "a Red rating needs a corrective action")
+            self.red_without_corrective_action(row, item)
+
+    def red_without_corrective_action(self, row: Row, item: RowIn) -> None:
+        found = _CORRECTIVE_IN_TEXT.search(item.commentary or "")
+        proposed = " ".join(found.group(1).split()) if found else ""
+        given = " ".join(self.corrective_given.get(item.ref, "").split())
+        used = given or (proposed if self.corrective_from_update else "")
+        self.red_rows.append(RedRow(row.number, item.ref, item.title or "", proposed, used))
+        if used:
+            item.corrective_action = used
+        elif proposed:
+            self.error(
+                row.number,
+                "corrective_action",
+                f"a Red rating needs a corrective action: the update proposes '{proposed[:80]}'; "
+                "confirm it or type another",
+            )
+        else:
+            self.error(
+                row.number,
+                "corrective_action",
+                "a Red rating needs a corrective action: type it in, or add a Corrective "
+                "action column to the file",
+            )
 
 
 class _Planner:
     """Works out, against the database, what each valid row would create or change."""
 
-    def __init__(self, session: Session, plan: Plan, checker: _Checker, effective_on: date):
+    def __init__(self, session: Session, plan: Plan, checker: _Checker, effective_on: date | None):
         self.session = session
         self.plan = plan
         self.checker = checker
@@ -446,12 +656,38 @@ class _Planner:
                 )
             ):
                 self.partners.setdefault(action_id, set()).add(organisation_id)
-        self.latest = latest_updates_as_at(session=session, plan_id=plan.id, as_at=effective_on)
+        # Each action's latest update as at each date a row's status takes effect: one query a
+        # distinct date, so an older row is compared with the history as it stood then.
+        self.latest_by_date: dict[date, dict[int, StatusUpdate]] = {}
         self.theme_titles = {theme.id: theme.title for theme in self.themes.values()}
 
     def organisation_name(self, text: str) -> str:
         found = self.directory.find_organisation(text)
         return found.short_name if found else text
+
+    def latest(self, action: Action, when: date) -> StatusUpdate | None:
+        if when not in self.latest_by_date:
+            self.latest_by_date[when] = latest_updates_as_at(
+                session=self.session, plan_id=self.plan.id, as_at=when
+            )
+        return self.latest_by_date[when].get(action.id)
+
+    def shown(self, item: RowIn, action: Action | None) -> RowShown:
+        if item.stage is not None:
+            status = STAGE_LABELS[item.stage] + (f", {RAG_LABELS[item.rag]}" if item.rag else "")
+        else:
+            status = ""
+        return RowShown(
+            row=item.number,
+            ref=item.ref,
+            title=item.title or (action.title if action else ""),
+            theme=item.theme or (self.theme_titles.get(action.theme_id, "") if action else ""),
+            due=item.due or (action.due_date if action else None),
+            due_text=item.due_text,
+            status=status,
+            effective_on=item.effective_on or self.effective_on,
+            exists=action is not None,
+        )
 
     def work_out(self, rows: Iterable[RowIn], preview: ImportPreview) -> None:
         new_themes: dict[str, str] = {}
@@ -460,6 +696,17 @@ class _Planner:
         error = self.checker.error
         for item in rows:
             action = self.actions.get(item.ref)
+            preview.rows.append(self.shown(item, action))
+            has_status = item.stage is not None or item.commentary is not None
+            if has_status and item.effective_on is None and self.effective_on is None:
+                if "effective" in self.checker.mapping:
+                    if (item.number, "effective") not in self.checker.failed:
+                        error(
+                            item.number,
+                            "effective",
+                            "no date: fill it in, or choose a date for the rows without one",
+                        )
+                continue
             if action is None:
                 missing = [
                     name
@@ -525,6 +772,8 @@ class _Planner:
                 is_new=True,
                 status=self.status(item, None),
             )
+        when = item.effective_on or self.effective_on
+        latest = self.latest(action, when) if when else None
         changes: dict[str, tuple[str, str]] = {}
 
         def compare(label: str, old, new) -> None:
@@ -578,9 +827,16 @@ class _Planner:
                 "start" if item.start else "due",
                 f"the action would start ({start.isoformat()}) after it is due ({due.isoformat()})",
             )
-        status = self.status(item, self.latest.get(action.id))
+        status = self.status(item, latest)
         if not changes and status is None:
             return None
+        before = ""
+        if status is not None:
+            before = (
+                STAGE_LABELS[Stage(latest.stage)] if latest else STAGE_LABELS[Stage.not_started]
+            )
+            if latest and latest.rag:
+                before += f", {RAG_LABELS[latest.rag]}"
         return ActionChange(
             row=item.number,
             ref=item.ref,
@@ -589,6 +845,7 @@ class _Planner:
             is_new=False,
             changes=changes,
             status=status,
+            status_before=before,
         )
 
     def status(self, item: RowIn, latest: StatusUpdate | None) -> StatusIn | None:
@@ -616,7 +873,19 @@ class _Planner:
             rag=rag,
             commentary=commentary,
             corrective_action=item.corrective_action or "",
+            effective_on=item.effective_on or self.effective_on,
         )
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """What the office chose beyond the columns: on the preview page, or by the CLI's flags."""
+
+    effective_on: date | None = None  # for rows without a date of their own
+    status_mapping: dict[str, Meaning] = field(default_factory=dict)  # status_key -> meaning
+    corrective_actions: dict[str, str] = field(default_factory=dict)  # ref -> typed text
+    corrective_from_update: bool = False  # take "corrective action: ..." from the update text
+    formula_text: bool = False  # an uncalculated formula's cell reads as the formula's text
 
 
 def _analyse(
@@ -624,7 +893,7 @@ def _analyse(
     plan: Plan,
     table: Table,
     mapping: dict[str, int] | None,
-    effective_on: date | None,
+    choices: ImportChoices,
 ) -> ImportPreview:
     mapping = dict(propose_mapping(table.headers) if mapping is None else mapping)
     preview = ImportPreview(
@@ -633,14 +902,30 @@ def _analyse(
         filename=table.filename,
         headers=table.headers,
         mapping=mapping,
-        effective_on=effective_on or date.today(),
+        effective_on=choices.effective_on,
         table=table,
+        status_mapping=dict(choices.status_mapping),
+        corrective_actions=dict(choices.corrective_actions),
+        corrective_from_update=choices.corrective_from_update,
+        formula_text=choices.formula_text,
     )
-    checker = _Checker(session, plan, table, mapping)
+    checker = _Checker(session, plan, table, mapping, preview)
     rows = checker.rows()
+    if preview.effective_on is not None and preview.effective_on > date.today():
+        checker.error(None, None, "the date the statuses took effect is in the future")
     if checker.check_mapping_passed:
+        if preview.needs_effective_date:
+            checker.error(
+                None,
+                None,
+                "choose the date the spreadsheet's statuses took effect (such as the plan's "
+                "start or today), or a column holding each row's date, such as Last updated",
+            )
         # Run even after row errors, so that every problem of every row is listed at once.
         _Planner(session, plan, checker, preview.effective_on).work_out(rows, preview)
+    preview.status_words = sorted(checker.words.values(), key=lambda word: word.text.lower())
+    preview.red_rows = checker.red_rows
+    preview.row_notes = checker.notes
     if checker.errors:
         preview.creates, preview.updates, preview.unchanged = [], [], []
         preview.new_themes, preview.new_organisations, preview.new_people = [], [], []
@@ -649,10 +934,17 @@ def _analyse(
 
 
 def validate_rows(
-    session: Session, plan: Plan, table: Table, mapping: dict[str, int] | None = None
+    session: Session,
+    plan: Plan,
+    table: Table,
+    mapping: dict[str, int] | None = None,
+    choices: ImportChoices | None = None,
 ) -> list[RowError]:
-    """Every problem with the rows, each naming its spreadsheet row and column; [] if none."""
-    return _analyse(session, plan, table, mapping, None).errors
+    """Every problem with the rows, each naming its spreadsheet row and column; [] if none.
+
+    Without choices, rows are checked as if their statuses took effect today."""
+    choices = choices or ImportChoices(effective_on=date.today())
+    return _analyse(session, plan, table, mapping, choices).errors
 
 
 def plan_import(
@@ -662,10 +954,16 @@ def plan_import(
     table: Table,
     mapping: dict[str, int] | None = None,
     effective_on: date | None = None,
+    choices: ImportChoices | None = None,
     user: User | None = None,
 ) -> ImportPreview:
-    """What importing ``table`` would create and change (a dry run); writes nothing."""
-    preview = _analyse(session, plan, table, mapping, effective_on)
+    """What importing ``table`` would create and change (a dry run); writes nothing.
+
+    ``effective_on`` is a shorthand for ``choices.effective_on``."""
+    choices = choices or ImportChoices()
+    if effective_on is not None:
+        choices = ImportChoices(**{**choices.__dict__, "effective_on": effective_on})
+    preview = _analyse(session, plan, table, mapping, choices)
     preview.user_id = user.id if user else None
     return preview
 
@@ -683,7 +981,7 @@ def apply_import(session: Session, preview: ImportPreview) -> ImportResult:
         raise ImportRefused(preview.errors)
     plan = session.get(Plan, preview.plan_id)
     # Worked out again inside this transaction, so what is written matches the database now.
-    fresh = _analyse(session, plan, preview.table, preview.mapping, preview.effective_on)
+    fresh = _analyse(session, plan, preview.table, preview.mapping, _choices_of(preview))
     if fresh.errors:
         raise ImportRefused(fresh.errors)
     if [c.ref for c in fresh.creates] != [c.ref for c in preview.creates] or [
@@ -696,11 +994,21 @@ def apply_import(session: Session, preview: ImportPreview) -> ImportResult:
         return _write(session, plan, fresh, preview.user_id)
 
 
+def _choices_of(preview: ImportPreview) -> ImportChoices:
+    return ImportChoices(
+        effective_on=preview.effective_on,
+        status_mapping=preview.status_mapping,
+        corrective_actions=preview.corrective_actions,
+        corrective_from_update=preview.corrective_from_update,
+        formula_text=preview.formula_text,
+    )
+
+
 def _write(
     session: Session, plan: Plan, preview: ImportPreview, user_id: int | None
 ) -> ImportResult:
     now = datetime.now(UTC)
-    checker = _Checker(session, plan, preview.table, preview.mapping)
+    checker = _Checker(session, plan, preview.table, preview.mapping, preview)
     rows = {item.ref: item for item in checker.rows()}
     directory = Directory(session)
     themes = {
@@ -787,7 +1095,7 @@ def _write(
                     action_id=action.id,
                     recorded_by_id=user_id,
                     recorded_at=now,
-                    effective_on=preview.effective_on,
+                    effective_on=status.effective_on,
                     stage=status.stage,
                     rag=status.rag,
                     commentary=status.commentary,

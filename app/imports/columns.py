@@ -17,6 +17,7 @@ FIELDS: dict[str, str] = {
     "rag": "RAG",
     "commentary": "Latest commentary",
     "corrective_action": "Corrective action",
+    "effective": "Last updated",
 }
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -166,6 +167,18 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "recovery action",
         "action to address",
         "actions to address",
+    ),
+    # The date each row's status took effect: its update's effective date.
+    "effective": (
+        "last updated",
+        "as at",
+        "as at date",
+        "date of update",
+        "updated",
+        "date updated",
+        "update date",
+        "date last updated",
+        "status date",
     ),
 }
 

@@ -100,6 +100,9 @@ class Table:
     # What the reader left unread and why, in words for the preview ("Reading stopped at ...").
     notes: list[str] = field(default_factory=list)
     last_row_read: int = 0  # the number of the last row read, blank or not
+    # Cells holding a formula Excel never calculated (so no saved value): (row number, column
+    # index) -> the formula's text, "=EDATE(C7,3)". Their value reads as blank.
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def _megabytes(size: int) -> str:
@@ -213,9 +216,18 @@ def _read_workbook(name: str, data: bytes) -> Table:
             if path not in names:
                 continue
             merges = _merged_ranges(name, archive, path, sheet.title, budget)
-            with closing(_sheet_rows(name, workbook, sheet, archive, path, budget)) as rows:
+            formulas: dict[tuple[int, int], str] = {}
+            with closing(
+                _sheet_rows(name, workbook, sheet, archive, path, budget, formulas)
+            ) as rows:
                 table = _table(name, sheet.title, rows, merges, budget)
             if table is not None:
+                width = len(table.headers)
+                table.formulas = {
+                    (row, column): text
+                    for (row, column), text in formulas.items()
+                    if table.header_row < row <= table.last_row_read and column < width
+                }
                 return table
     except DefusedXmlException:
         raise ImportFileError(_UNSAFE.format(name=name)) from None
@@ -444,11 +456,17 @@ _CELL_COLUMN = re.compile(r"^([A-Za-z]{1,10})\d{1,15}$")
 
 
 def _sheet_rows(
-    name: str, workbook, sheet, archive: zipfile.ZipFile, path: str, budget: _Budget
+    name: str,
+    workbook,
+    sheet,
+    archive: zipfile.ZipFile,
+    path: str,
+    budget: _Budget,
+    formulas: dict[tuple[int, int], str],
 ) -> Iterator[tuple[int, tuple]]:
     """(row number, values of the first MAX_COLUMNS columns) of each row the sheet holds, in
     order. Rows the sheet leaves out are left out, never made up; what follows the rows (merged
-    ranges, page setup) is not read."""
+    ranges, page setup) is not read. A formula with no saved value goes into ``formulas``."""
     cells = WorkSheetParser(
         None,
         sheet._shared_strings,
@@ -483,13 +501,27 @@ def _sheet_rows(
                         cells.row_counter, cells.col_counter = number, column - 1
                         if column > len(values):
                             values.extend([None] * (column - len(values)))
-                        values[column - 1] = cells.parse_cell(element)["value"]
+                        value = cells.parse_cell(element)["value"]
+                        values[column - 1] = value
+                        if value is None:
+                            formula = _formula_of(element, local)
+                            if formula is not None:
+                                formulas[(number, column - 1)] = formula
             elif depth == _ROW:
                 if event == "start":
                     number = _row_number(name, sheet.title, element.get("r"), number)
                     column, values = 0, []
                 else:
                     yield number, tuple(values)
+
+
+def _formula_of(cell, local) -> str | None:
+    """The text of a cell's formula, "=EDATE(C7,3)"; None if it holds none."""
+    for part in cell:
+        if local(part.tag) == "f":
+            text = (part.text or "").strip()
+            return f"={text[:200]}" if text else "a formula shared with the cells above"
+    return None
 
 
 def _row_number(name: str, sheet: str, given: str | None, previous: int) -> int:

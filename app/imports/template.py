@@ -22,6 +22,7 @@ _WIDTHS = {
     "rag": 10,
     "commentary": 45,
     "corrective_action": 35,
+    "effective": 14,
 }
 
 GUIDANCE = [
@@ -58,6 +59,11 @@ GUIDANCE = [
     ),
     ("Latest commentary", "What has happened since the last update."),
     ("Corrective action", "Required when the rating is Red: what is being done about it."),
+    (
+        "Last updated",
+        "The date the row's status took effect (its update is dated then); blank rows take "
+        "the date chosen when importing.",
+    ),
     ("", ""),
     (
         "",

@@ -54,8 +54,6 @@ _status(
     Stage.in_progress,
     None,
     "in progress",
-    "ongoing",
-    "on going",
     "underway",
     "under way",
     "started",
@@ -66,7 +64,17 @@ _status(
     "being implemented",
     "open",
 )
-_status(Stage.in_progress, Rag.green, "on track", "green", "g", "on target", "in progress green")
+_status(
+    Stage.in_progress,
+    Rag.green,
+    "on track",
+    "green",
+    "g",
+    "on target",
+    "in progress green",
+    "ongoing",
+    "on going",
+)
 _status(
     Stage.in_progress,
     Rag.amber,
@@ -76,6 +84,12 @@ _status(
     "slipping",
     "some slippage",
     "in progress amber",
+    "slipped",
+    "delayed",
+    "behind",
+    "behind schedule",
+    "on hold",
+    "paused",
 )
 _status(
     Stage.in_progress,
@@ -110,6 +124,7 @@ _status(
     "no longer required",
     "stopped",
     "deleted",
+    "superseded",
 )
 _status(
     Stage.carried_forward,
@@ -132,11 +147,51 @@ _RAG_WORDS.update({"blue": BLUE, "b": BLUE, "complete": BLUE, "completed": BLUE}
 _NO_VALUE = {"", "n a", "na", "none", "tbc", "not applicable", "not rated"}
 
 
-def parse_status(value) -> tuple[Stage, str | None] | None:
-    """Stage and RAG from a Status cell ("Completed", "On track", "Amber"), None if blank."""
+def status_key(value) -> str:
+    """What a status or rating cell says, as the mapping the office confirms knows it."""
+    return _words(value)
+
+
+def is_no_rating(value) -> bool:
+    return value is None or _words(value) in _NO_VALUE or str(value).strip() in {"-", "–"}
+
+
+def default_meaning(value) -> tuple[Stage, str | None] | None:
+    """The stage and rating plantrack proposes for a status or rating word; None if unknown."""
+    found = _STATUS_WORDS.get(_words(value))
+    if found is None and _RAG_WORDS.get(_words(value)) == BLUE:
+        return Stage.complete, None
+    return found
+
+
+def choice_of(stage: Stage, rag: str | None) -> str:
+    """A meaning as the page's selects and the CLI's --status write it: in_progress:amber."""
+    return f"{Stage(stage).value}:{rag}" if rag else Stage(stage).value
+
+
+def read_choice(text: str) -> tuple[Stage, str | None]:
+    """'in_progress:amber', 'complete' -> (stage, rating); ValueProblem if neither."""
+    stage_text, _colon, rag = text.strip().lower().replace(" ", "_").partition(":")
+    try:
+        stage = Stage(stage_text)
+    except ValueError:
+        raise ValueProblem(
+            f"'{text}' is not a stage ({', '.join(s.value for s in Stage)}), optionally "
+            "followed by :rating, such as in_progress:amber"
+        ) from None
+    if rag and (stage != Stage.in_progress or rag not in {r.value for r in Rag}):
+        raise ValueProblem(f"'{text}': only in_progress takes a rating (green, amber, red, ...)")
+    return stage, rag or None
+
+
+def parse_status(value, chosen: dict[str, tuple[Stage, str | None]] | None = None):
+    """Stage and RAG from a Status cell ("Completed", "On track", "Amber"), None if blank.
+
+    ``chosen`` holds the office's meanings for words (status_key -> stage, rating), which win
+    over plantrack's own."""
     if value is None or not str(value).strip():
         return None
-    found = _STATUS_WORDS.get(_words(value))
+    found = (chosen or {}).get(_words(value)) or _STATUS_WORDS.get(_words(value))
     if found is None:
         raise ValueProblem(
             f"'{shown(value)}' is not a status plantrack understands (use Not started, "
@@ -146,10 +201,21 @@ def parse_status(value) -> tuple[Stage, str | None] | None:
     return found
 
 
-def parse_rag(value) -> str | None:
+def parse_rag(value, chosen: dict[str, tuple[Stage, str | None]] | None = None) -> str | None:
     """A rating from a RAG cell: a Rag value, BLUE for "complete", None if blank."""
-    if value is None or _words(value) in _NO_VALUE or str(value).strip() in {"-", "–"}:
+    if is_no_rating(value):
         return None
+    meaning = (chosen or {}).get(_words(value))
+    if meaning is not None:
+        stage, rag = meaning
+        if stage == Stage.complete:
+            return BLUE
+        if stage == Stage.in_progress and rag:
+            return rag
+        raise ValueProblem(
+            f"'{shown(value)}' is chosen to mean {stage.value}, which is not a rating: "
+            "choose a rating (or complete) for it"
+        )
     found = _RAG_WORDS.get(_words(value))
     if found is None:
         raise ValueProblem(f"'{shown(value)}' is not a RAG rating")

@@ -26,6 +26,7 @@ from app.deps import AdminUser, PlanDep, SessionDep
 from app.domain.audit import record_event
 from app.domain.backup import export_snapshot
 from app.domain.plans import list_plans
+from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.refresh import (
     NewTheme,
     RefreshError,
@@ -33,10 +34,12 @@ from app.domain.refresh import (
     plan_refresh,
     source_themes,
 )
+from app.domain.timescales import TimescaleError, read_timescale
 from app.imports import (
     FIELDS,
     MAX_BYTES,
     MAX_ROWS,
+    ImportChoices,
     ImportFileError,
     ImportPreview,
     ImportRefused,
@@ -47,7 +50,7 @@ from app.imports import (
     propose_mapping,
     read_table,
 )
-from app.imports.values import text_of
+from app.imports.values import ValueProblem, choice_of, read_choice, text_of
 from app.web.forms import parse_iso_date
 from app.web.templating import templates
 
@@ -400,6 +403,67 @@ def _mapping_from_form(form: FormData, table: Table) -> tuple[dict[str, int], li
     return mapping, problems
 
 
+OTHER_DATE = "other"
+
+
+def _effective_from_form(form: FormData) -> tuple[date | None, list[str]]:
+    """The date the office chose for statuses without one of their own: none until chosen."""
+    choice = _text(form, "effective_on").strip()
+    if choice != OTHER_DATE:
+        return parse_iso_date(choice), []
+    typed = _text(form, "effective_other").strip()
+    try:
+        when = read_timescale(typed)
+    except TimescaleError:
+        when = None
+    if when is None:
+        return None, [
+            f"The date the statuses took effect, '{typed}', is not a date: use 31/03/2024"
+        ]
+    return when.end, []
+
+
+def _choices_from_form(form: FormData) -> tuple[ImportChoices, list[str]]:
+    """Everything the office chose on the preview besides the columns, carried in its fields."""
+    effective_on, problems = _effective_from_form(form)
+    status_mapping = {}
+    for name, value in form.multi_items():
+        if name.startswith("status-") and isinstance(value, str) and value:
+            try:
+                status_mapping[name[len("status-") :]] = read_choice(value)
+            except ValueProblem as problem:
+                problems.append(str(problem))
+    corrective_actions = {
+        name[len("corrective-") :]: value
+        for name, value in form.multi_items()
+        if name.startswith("corrective-") and isinstance(value, str) and value.strip()
+    }
+    choices = ImportChoices(
+        effective_on=effective_on,
+        status_mapping=status_mapping,
+        corrective_actions=corrective_actions,
+        # The update's own "corrective action: ..." is proposed, in a field the office edits.
+        corrective_from_update=_text(form, "mapping_given") != "yes",
+        formula_text=_text(form, "formula_text") == "yes",
+    )
+    return choices, problems
+
+
+def _meanings(plan: Plan) -> list[tuple[str, str]]:
+    """(choice, label) of every stage and rating a status word may mean on this plan."""
+    meanings = [(choice_of("not_started", None), STAGE_LABELS["not_started"])]
+    meanings.append((choice_of("in_progress", None), f"{STAGE_LABELS['in_progress']}, no rating"))
+    meanings += [
+        (choice_of("in_progress", rag), f"{STAGE_LABELS['in_progress']}, {RAG_LABELS[rag]}")
+        for rag in allowed_rags(plan.rag_scheme)
+    ]
+    meanings += [
+        (choice_of(stage, None), STAGE_LABELS[stage])
+        for stage in ("complete", "withdrawn", "carried_forward")
+    ]
+    return meanings
+
+
 def _checksum(preview: ImportPreview) -> str:
     """What the dry run showed, in brief: the import goes ahead only if it still says this."""
     return hashlib.sha256("\n".join(preview.describe()).encode("utf-8")).hexdigest()
@@ -427,7 +491,7 @@ def _import_preview_page(
     plan: Plan,
     upload: Upload,
     mapping: dict[str, int],
-    effective_on: date,
+    choices: ImportChoices,
     preview: ImportPreview | None,
     problems: list[str],
     notice: str | None = None,
@@ -446,7 +510,13 @@ def _import_preview_page(
             "fields": FIELDS,
             "missing": [label for name, label in FIELDS.items() if name not in mapping],
             "examples": {index: text_of(value)[:80] for index, value in enumerate(first)},
-            "effective_on": effective_on,
+            "effective_on": choices.effective_on,
+            "choices": choices,
+            "today": date.today(),
+            "other_date": OTHER_DATE,
+            "meanings": _meanings(plan),
+            "existing": [row for row in (preview.rows if preview else []) if row.exists],
+            "changes_of": {change.ref: change for change in (preview.updates if preview else [])},
             "preview": preview,
             "errors": errors,
             "shown_errors": errors[:MAX_SHOWN_ERRORS],
@@ -455,10 +525,6 @@ def _import_preview_page(
         },
         status_code=400 if errors or notice else 200,
     )
-
-
-def _effective_on(form: FormData) -> date:
-    return parse_iso_date(_text(form, "effective_on")) or date.today()
 
 
 @router.get("/import/template.xlsx")
@@ -489,16 +555,12 @@ def _checked_import(request: Request, session: Session, plan: Plan, user: User, 
             _import_form_page(request, plan, _sentence(str(error)), status_code=400),
         )
     mapping, problems = _mapping_from_form(form, upload.table)
-    effective_on = _effective_on(form)
+    choices, choice_problems = _choices_from_form(form)
+    problems += choice_problems
     preview = None
     if not problems:
         preview = plan_import(
-            session,
-            plan=plan,
-            table=upload.table,
-            mapping=mapping,
-            effective_on=effective_on,
-            user=user,
+            session, plan=plan, table=upload.table, mapping=mapping, choices=choices, user=user
         )
     if problems or preview.errors:
         return (
@@ -506,28 +568,28 @@ def _checked_import(request: Request, session: Session, plan: Plan, user: User, 
             None,
             None,
             None,
-            _import_preview_page(request, plan, upload, mapping, effective_on, preview, problems),
+            _import_preview_page(request, plan, upload, mapping, choices, preview, problems),
         )
-    return upload, mapping, effective_on, preview, None
+    return upload, mapping, choices, preview, None
 
 
 @router.post("/plans/{slug}/import/preview")
 def preview_import(
     request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form: FormDep
 ):
-    upload, mapping, effective_on, preview, problem_page = _checked_import(
+    upload, mapping, choices, preview, problem_page = _checked_import(
         request, session, plan, user, form
     )
     if problem_page is not None:
         return problem_page
-    return _import_preview_page(request, plan, upload, mapping, effective_on, preview, [])
+    return _import_preview_page(request, plan, upload, mapping, choices, preview, [])
 
 
 @router.post("/plans/{slug}/import")
 def create_import(
     request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, form: FormDep
 ):
-    upload, mapping, effective_on, preview, problem_page = _checked_import(
+    upload, mapping, choices, preview, problem_page = _checked_import(
         request, session, plan, user, form
     )
     if problem_page is not None:
@@ -538,7 +600,7 @@ def create_import(
             plan,
             upload,
             mapping,
-            effective_on,
+            choices,
             preview,
             [],
             notice="What the import would do is not what was checked: the columns chosen or "
@@ -558,7 +620,7 @@ def create_import(
                 "Check the file again."
             ]
         )
-        return _import_preview_page(request, plan, upload, mapping, effective_on, None, problems)
+        return _import_preview_page(request, plan, upload, mapping, choices, None, problems)
     return RedirectResponse(
         f"/plans/{plan.slug}?imported={result.created}&updated={result.updated}", status_code=303
     )

@@ -22,6 +22,7 @@ from app.core.models import (
 )
 from app.imports import (
     FIELDS,
+    ImportChoices,
     ImportRefused,
     apply_import,
     import_template_xlsx,
@@ -152,13 +153,30 @@ def test_a_messy_real_looking_spreadsheet_imports_correctly(session, plan):
     )
 
 
-def test_an_uncalculated_formula_stores_nothing(session, plan):
-    run_import(session, plan, "progress.xlsx", messy_workbook())
-    assert imported(session, plan)["RR7"]["updates"][0][3] == ""
+def calculated_messy_workbook() -> bytes:
+    return with_cached_formula_value(messy_workbook(), "H16", "Seen by the Board in March.")
+
+
+def test_an_uncalculated_formula_is_named_by_its_cell_and_taken_as_text_when_asked(session, plan):
+    table = read_table("progress.xlsx", messy_workbook())
+    refused = plan_import(session, plan=plan, table=table, effective_on=IMPORT_DAY)
+    assert [str(error) for error in refused.errors] == [
+        "row 16, Latest update (cell H16): a formula with no saved value, "
+        '=CONCATENATE("Seen ","by board") (Excel never calculated it): open the file in Excel, '
+        "let it calculate and save it, or take the formula's text as plain text"
+    ]
+    run_import(
+        session,
+        plan,
+        "progress.xlsx",
+        messy_workbook(),
+        choices=ImportChoices(formula_text=True),
+    )
+    assert imported(session, plan)["RR7"]["updates"][0][3] == '=CONCATENATE("Seen ","by board")'
 
 
 def test_reimporting_the_same_file_changes_nothing(session, plan):
-    data = messy_workbook()
+    data = calculated_messy_workbook()
     run_import(session, plan, "progress.xlsx", data)
     counts = row_counts(session)
     again = plan_import(
@@ -261,15 +279,17 @@ def bad_file(**cells) -> bytes:
             {"Status": "Finished-ish", "RAG": None},
             "row 14, Status: 'Finished-ish' is not a status plantrack understands (use Not started, "
             "In progress, Complete, Withdrawn or Carried forward, or a rating such as On track, "
-            "Amber or Red)",
+            "Amber or Red); or choose what it means under Statuses and ratings",
         ),
         (
             {"Status": "Red", "RAG": None},
-            "row 14, Corrective action: a Red rating needs a corrective action",
+            "row 14, Corrective action: a Red rating needs a corrective action: type it in, or "
+            "add a Corrective action column to the file",
         ),
         (
             {"Status": "Off track", "RAG": None},
-            "row 14, Corrective action: a Red rating needs a corrective action",
+            "row 14, Corrective action: a Red rating needs a corrective action: type it in, or "
+            "add a Corrective action column to the file",
         ),
         ({"RAG": "Purple"}, "row 14, RAG: 'Purple' is not a RAG rating"),
         (
@@ -346,7 +366,7 @@ def test_every_problem_is_listed_not_just_the_first(session, plan):
         "row 2, Due: '31/13/2018' is not a date",
         "row 2, Status: 'Finito' is not a status plantrack understands (use Not started, In "
         "progress, Complete, Withdrawn or Carried forward, or a rating such as On track, Amber "
-        "or Red)",
+        "or Red); or choose what it means under Statuses and ratings",
     ]
     assert "row 3, Title: a new action needs a title" in errors
 
@@ -362,7 +382,9 @@ def test_a_file_without_a_ref_column_is_refused(session, plan):
 
 def test_a_failed_import_leaves_the_database_unchanged(session, plan):
     counts = row_counts(session)
-    preview = plan_import(session, plan=plan, table=read_table("bad.xlsx", bad_file(Due="x")))
+    preview = plan_import(
+        session, plan=plan, table=read_table("bad.xlsx", bad_file(Due="x")), effective_on=IMPORT_DAY
+    )
     assert len(preview.errors) == 1
     with pytest.raises(ImportRefused, match="nothing was imported: row 14, Due: 'x' is not a date"):
         apply_import(session, preview)
@@ -371,7 +393,12 @@ def test_a_failed_import_leaves_the_database_unchanged(session, plan):
 
 def test_a_failure_while_writing_undoes_every_row(session, plan, monkeypatch):
     counts = row_counts(session)
-    preview = plan_import(session, plan=plan, table=read_table("ok.xlsx", messy_workbook()))
+    preview = plan_import(
+        session,
+        plan=plan,
+        table=read_table("ok.xlsx", calculated_messy_workbook()),
+        effective_on=IMPORT_DAY,
+    )
     assert not preview.errors
 
     def fail(*args, **kwargs):
@@ -456,10 +483,12 @@ def test_the_office_can_change_the_proposed_mapping(session, plan):
     assert "theme" not in mapping
     del mapping["commentary"]  # the office says Notes are not for import...
     mapping["theme"] = 4  # ...and Area is the theme
-    preview = plan_import(session, plan=plan, table=table, mapping=mapping)
+    preview = plan_import(session, plan=plan, table=table, mapping=mapping, effective_on=IMPORT_DAY)
     assert preview.errors == []
     assert (preview.creates[0].theme, preview.creates[0].status) == ("Housing", None)
-    both = plan_import(session, plan=plan, table=table, mapping=mapping | {"title": 4})
+    both = plan_import(
+        session, plan=plan, table=table, mapping=mapping | {"title": 4}, effective_on=IMPORT_DAY
+    )
     assert [str(e) for e in both.errors] == ["column 'Area' is mapped to both Title and Theme"]
 
 
@@ -481,6 +510,7 @@ def test_the_template_has_every_column_and_reads_back_as_its_own_mapping():
         "RAG",
         "Latest commentary",
         "Corrective action",
+        "Last updated",
     ]
     assert "How to fill in" in workbook.sheetnames
     table = read_table("template.xlsx", content)
@@ -520,9 +550,16 @@ def test_a_filled_in_template_imports(session, plan):
 
 def test_the_command_previews_an_import_and_writes_the_template(plantrack, tmp_path):
     spreadsheet = tmp_path / "progress.xlsx"
-    spreadsheet.write_bytes(messy_workbook())
+    spreadsheet.write_bytes(calculated_messy_workbook())
     result = plantrack(
-        "import", "actions", "--plan", "reducing-offending-2015-18", str(spreadsheet), "--dry-run"
+        "import",
+        "actions",
+        "--plan",
+        "reducing-offending-2015-18",
+        str(spreadsheet),
+        "--effective",
+        "2018-03-31",
+        "--dry-run",
     )
     assert result.returncode == 0, result.stderr
     assert "  Lead Officer (role) -> Lead role" in result.stdout
@@ -538,7 +575,15 @@ def test_the_command_previews_an_import_and_writes_the_template(plantrack, tmp_p
 def test_the_command_lists_the_problems_and_exits_2(plantrack, tmp_path):
     spreadsheet = tmp_path / "bad.xlsx"
     spreadsheet.write_bytes(bad_file(Due="31/13/2018"))
-    result = plantrack("import", "actions", "--plan", "reduced-offending-2018-21", str(spreadsheet))
+    result = plantrack(
+        "import",
+        "actions",
+        "--plan",
+        "reduced-offending-2018-21",
+        str(spreadsheet),
+        "--effective",
+        "2018-03-31",
+    )
     assert result.returncode == 2
     assert "  row 14, Due: '31/13/2018' is not a date" in result.stdout
     assert result.stderr.strip() == "Error: 1 problems found: nothing was imported"

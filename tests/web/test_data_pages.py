@@ -59,6 +59,13 @@ class _Forms(HTMLParser):
         fields = self.forms[-1]["fields"]
         if tag == "input" and attrs.get("type") in ("hidden", "text", "date") and "name" in attrs:
             fields.append((attrs["name"], attrs.get("value", "")))
+        elif (
+            tag == "input"
+            and attrs.get("type") in ("radio", "checkbox")
+            and "checked" in attrs
+            and "name" in attrs
+        ):
+            fields.append((attrs["name"], attrs.get("value", "on")))
         elif tag == "textarea":
             self._textarea = attrs["name"]
             fields.append((self._textarea, ""))
@@ -345,10 +352,21 @@ def target(session) -> Plan:
     )
 
 
-def upload(client, plan: Plan, filename: str, data: bytes, content_type: str = XLSX_TYPE):
+def upload(
+    client,
+    plan: Plan,
+    filename: str,
+    data: bytes,
+    content_type: str = XLSX_TYPE,
+    effective_on: date | None = None,
+):
+    """Upload a file for its first preview: its statuses dated the plan's start unless told."""
     return client.post(
         f"/plans/{plan.slug}/import/preview",
-        data={"csrf_token": client.csrf},
+        data={
+            "csrf_token": client.csrf,
+            "effective_on": (effective_on or plan.period_start).isoformat(),
+        },
         files={"file": (filename, data, content_type)},
     )
 
@@ -675,3 +693,123 @@ def test_the_lineage_takes_two_queries_whatever_the_plan(session, count_statemen
         with count_statements() as counter:
             plan_lineage(session=session, plan=plan)
         assert counter.count == 2, slug
+
+
+# --- Import: the choices the office makes on the preview --------------------------------------
+
+
+def preview_post(client, plan: Plan, fields: dict):
+    return client.post(f"/plans/{plan.slug}/import/preview", data=fields)
+
+
+def test_the_office_must_choose_when_the_statuses_took_effect(admin, session, target):
+    data = xlsx([HEADER, *ROWS])
+    first = admin.post(
+        f"/plans/{target.slug}/import/preview",
+        data={"csrf_token": admin.csrf},
+        files={"file": ("actions.xlsx", data, XLSX_TYPE)},
+    )
+    assert first.status_code == 400
+    assert "choose the date the spreadsheet's statuses took effect" in text_of(first)
+    # The plan's start and today are one click away; none is chosen yet.
+    assert f'value="{target.period_start.isoformat()}"' in first.text
+    assert f'value="{date.today().isoformat()}"' in first.text
+    fields = fields_of(first.text, f"/plans/{target.slug}/import/preview")
+    assert "effective_on" not in fields
+    assert 'formaction="/plans/' not in first.text
+
+    typed = preview_post(
+        admin, target, fields | {"effective_on": "other", "effective_other": "30/09/2021"}
+    )
+    assert typed.status_code == 200, text_of(typed)
+    assert "Status updates take effect on 30 September 2021." in text_of(typed)
+    fields = fields_of(typed.text, f"/plans/{target.slug}/import/preview")
+    response = admin.post(f"/plans/{target.slug}/import", data=fields, follow_redirects=False)
+    assert response.status_code == 303, text_of(response)
+    dates = session.exec(
+        select(StatusUpdate.effective_on)
+        .join(Action, Action.id == StatusUpdate.action_id)
+        .where(Action.plan_id == target.id)
+    ).all()
+    assert set(dates) == {date(2021, 9, 30)}
+
+
+def test_status_words_red_rows_and_formulas_are_confirmed_on_the_preview(admin, session, target):
+    header = ["Theme", "Ref", "Action", "Due", "Status", "Update", "As at"]
+    rows = [
+        ["Early help", "EH1", "Set up a panel", "Mar-22", "Slipped", "Late.", "30/06/2021"],
+        [
+            "Early help",
+            "EH2",
+            "Map services",
+            "2021/22",
+            "Off track",
+            "Behind. Corrective action: extra analyst.",
+            "30/06/2021",
+        ],
+        ["Early help", "EH3", "Agree a protocol", "Q3 2021/22", "Done", "=A1&B1", "30/06/2021"],
+    ]
+    page = upload(admin, target, "plan.xlsx", xlsx([header, *rows]))
+    assert page.status_code == 400
+    text = text_of(page)
+    assert (
+        "row 4, Update (cell F4): a formula with no saved value, =A1&B1 (Excel never calculated "
+        "it)" in text
+    )
+    fields = fields_of(page.text, f"/plans/{target.slug}/import/preview")
+    # Each status word with what it means, as a select the office may change.
+    assert fields["status-slipped"] == "in_progress:amber"
+    assert fields["status-off track"] == "in_progress:red"
+    assert fields["status-done"] == "complete"
+    # The Red row's corrective action, proposed from its update.
+    assert fields["corrective-EH2"] == "extra analyst."
+    # Each row as read: the due date beside the cell's text, and the row's own date.
+    assert "31 March 2022 (“2021/22”)" in text
+
+    fields |= {"formula_text": "yes", "status-slipped": "in_progress:red"}
+    refused = preview_post(admin, target, fields)
+    assert "row 2, Corrective action: a Red rating needs a corrective action" in text_of(refused)
+    fields = fields_of(refused.text, f"/plans/{target.slug}/import/preview")
+    checked = preview_post(admin, target, fields | {"corrective-EH1": "Weekly review."})
+    assert checked.status_code == 200, text_of(checked)
+    fields = fields_of(checked.text, f"/plans/{target.slug}/import/preview")
+    response = admin.post(f"/plans/{target.slug}/import", data=fields, follow_redirects=False)
+    assert response.status_code == 303, text_of(response)
+    found = {
+        ref: (update.effective_on, update.stage, update.rag, update.corrective_action, text)
+        for ref, update, text in session.exec(
+            select(Action.ref, StatusUpdate, StatusUpdate.commentary)
+            .join(Action, Action.id == StatusUpdate.action_id)
+            .where(Action.plan_id == target.id)
+        )
+    }
+    assert found == {
+        "EH1": (date(2021, 6, 30), "in_progress", "red", "Weekly review.", "Late."),
+        "EH2": (
+            date(2021, 6, 30),
+            "in_progress",
+            "red",
+            "extra analyst.",
+            "Behind. Corrective action: extra analyst.",
+        ),
+        "EH3": (date(2021, 6, 30), "complete", None, "", "=A1&B1"),
+    }
+
+
+def test_refs_already_in_the_plan_are_shown_loudly_with_before_and_after(admin, session, target):
+    data = xlsx([HEADER, *ROWS])
+    fields = fields_of(
+        upload(admin, target, "actions.xlsx", data).text, f"/plans/{target.slug}/import/preview"
+    )
+    admin.post(f"/plans/{target.slug}/import", data=fields, follow_redirects=False)
+    changed = [row[:] for row in ROWS]
+    changed[0][2] = "Set up a joint triage and diversion panel"
+    changed[0][6] = "Complete"
+    page = upload(admin, target, "actions.xlsx", xlsx([HEADER, *changed]))
+    assert page.status_code == 200, text_of(page)
+    text = text_of(page)
+    banner = text[: text.index("File actions.xlsx")]
+    assert "3 rows of this file have refs that are already in the plan" in banner
+    assert "Title: “Set up a joint triage panel”" in banner
+    assert "Title: “Set up a joint triage and diversion panel”" in banner
+    assert "Status: In progress, Green" in banner and "Status: Complete from" in banner
