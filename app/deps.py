@@ -8,13 +8,14 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Query, Request
+from pydantic import AfterValidator
 from sqlmodel import Session
 
 from app.core.db import writing
 from app.core.models import Action, Plan, Role, User
 from app.domain.actions import get_action
-from app.domain.as_at import AsAtError, ReportDates, resolve_dates
+from app.domain.as_at import AsAtError, ReportDates, check_in_range, resolve_dates
 from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
@@ -27,6 +28,24 @@ from app.domain.auth import (
 from app.domain.progress import get_plan
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# Numbers and dates as they come in from a request, bounded once here: an id no table can hold
+# (ids are PostgreSQL integers) is a page that does not exist (404), never a query that fails;
+# a date outside the years plantrack reads is refused with the words of app.domain.as_at.
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+FormId = Annotated[int | None, Form(ge=1, le=MAX_ID)]
+RequiredFormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+QueryCount = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _date_in_range(value: date | None) -> date | None:
+    return value if value is None else check_in_range(value)
+
+
+QueryDate = Annotated[date | None, Query(), AfterValidator(_date_in_range)]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.models import Better, Indicator, User
-from app.deps import AdminUser, CurrentUser, SessionDep
+from app.deps import AdminUser, CurrentUser, QueryCount, SessionDep
 from app.domain.indicators import (
     DEFINITION_FIELDS,
     IndicatorError,
@@ -64,7 +64,7 @@ def _versions_or_404(session: Session, key: str) -> list[Indicator]:
 
 @router.get("/indicators")
 def read_indicators(
-    request: Request, session: SessionDep, user: CurrentUser, uploaded: int | None = None
+    request: Request, session: SessionDep, user: CurrentUser, uploaded: QueryCount = None
 ):
     indicators = list_latest_indicators(session)
     series = read_values_by_key(session, [indicator.key for indicator in indicators])

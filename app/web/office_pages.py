@@ -6,7 +6,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from app.deps import AdminUser, SessionDep
+from app.deps import (
+    AdminUser,
+    PageNumber,
+    PathId,
+    QueryDate,
+    QueryId,
+    RequiredFormId,
+    SessionDep,
+)
 from app.domain.audit import audit_filter_choices, read_events
 from app.domain.cycle import read_completion_page
 from app.domain.errors import NotFound
@@ -41,7 +49,7 @@ def read_completion(
     session: SessionDep,
     user: AdminUser,
     plan: str | None = None,
-    meeting: int | None = None,
+    meeting: QueryId = None,
 ):
     context = _completion_context(session, plan, meeting)
     return templates.TemplateResponse(request, "office/completion.html", context)
@@ -52,8 +60,8 @@ def create_reminders(
     request: Request,
     session: SessionDep,
     user: AdminUser,
+    meeting: RequiredFormId,
     plan: str = Form(...),
-    meeting: int = Form(...),
 ):
     context = _completion_context(session, plan, meeting)
     try:
@@ -79,7 +87,7 @@ def read_approvals(request: Request, session: SessionDep, user: AdminUser):
 @router.post("/approvals/{update_id}")
 def update_approval(
     request: Request,
-    update_id: int,
+    update_id: PathId,
     session: SessionDep,
     user: AdminUser,
     decision: str = Form(""),
@@ -123,11 +131,10 @@ def read_audit(
     actor: str | None = None,
     verb: str | None = None,
     entity_type: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    page: int = 1,
+    since: QueryDate = None,
+    until: QueryDate = None,
+    page: PageNumber = 1,
 ):
-    page = max(page, 1)
     events = read_events(
         session,
         actor=actor,
