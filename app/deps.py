@@ -12,6 +12,7 @@ from fastapi import Depends, Form, HTTPException, Path, Query, Request
 from pydantic import AfterValidator
 from sqlmodel import Session
 
+from app.core.config import get_settings
 from app.core.db import writing
 from app.core.models import Action, Plan, Role, User
 from app.domain.actions import get_action
@@ -90,13 +91,20 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+def cookie_name(name: str) -> str:
+    """A cookie's name as sent. Where cookies are secure it carries the __Host- prefix: a browser
+    then keeps it only if it came over HTTPS from this very host for the whole site, so a
+    neighbouring subdomain can neither plant nor overwrite a session."""
+    return f"__Host-{name}" if get_settings().secure_cookies else name
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def get_signed_in(request: Request, session: SessionDep) -> SignedIn | None:
     if not hasattr(request.state, "signed_in"):
-        signed_in = load_session(session, request.cookies.get(SESSION_COOKIE))
+        signed_in = load_session(session, request.cookies.get(cookie_name(SESSION_COOKIE)))
         request.state.signed_in = signed_in
         request.state.user = (
             UserView(
@@ -111,7 +119,7 @@ def get_signed_in(request: Request, session: SessionDep) -> SignedIn | None:
         request.state.csrf_token = (
             signed_in.auth_session.csrf_token
             if signed_in
-            else presession_csrf_token(request.cookies.get(PRESESSION_COOKIE) or "")
+            else presession_csrf_token(request.cookies.get(cookie_name(PRESESSION_COOKIE)) or "")
         )
     return request.state.signed_in
 
@@ -158,7 +166,7 @@ async def verify_csrf(request: Request, signed_in: OptionalSignedIn) -> None:
     if signed_in is not None:
         expected = signed_in.auth_session.csrf_token
     else:
-        nonce = request.cookies.get(PRESESSION_COOKIE)
+        nonce = request.cookies.get(cookie_name(PRESESSION_COOKIE))
         expected = presession_csrf_token(nonce) if nonce else None
     if not tokens_match(expected, given if isinstance(given, str) else None):
         raise HTTPException(
