@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from app.api.docs import docs_router
 from app.api.router import api_router
 from app.core.config import PROJECT_ROOT
 from app.core.db import get_engine, new_session
@@ -27,12 +28,17 @@ class Plantrack(FastAPI):
 
 
 def create_app() -> Plantrack:
-    app = Plantrack(title="plantrack", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    # The schema and its Swagger UI are served by app.api.docs, to people signed in only.
+    app = Plantrack(
+        title="plantrack", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.open_session = new_session
     app.add_middleware(RequestLimits)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api_router, prefix="/api/v1")
-    app.include_router(web_router)
+    app.include_router(docs_router)
+    # The schema describes the JSON API; the pages are HTML for people, not an API.
+    app.include_router(web_router, include_in_schema=False)
     install_error_handlers(app)
 
     @app.exception_handler(SignInRequired)
