@@ -29,6 +29,10 @@ from app.domain.auth import (
 from app.domain.progress import get_plan
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Posts whose handlers write only in short transactions of their own (app.core.db
+# own_transaction), so that their slow part holds no lock: signing in checks a password with
+# argon2 (tens of milliseconds), which must not queue every other writer behind it.
+WRITES_IN_OWN_TRANSACTIONS = {("POST", "/sign-in")}
 
 # Numbers and dates as they come in from a request, bounded once here: an id no table can hold
 # (ids are PostgreSQL integers) is a page that does not exist (404), never a query that fails;
@@ -58,7 +62,15 @@ def get_session(request: Request) -> Iterator[Session]:
     session comes from is the app's ``open_session`` (the tests give the app their own).
     """
     with request.app.state.open_session() as session:
-        session.info[WRITES] = request.method in UNSAFE_METHODS
+        route = request.scope.get("route")
+        session.info[WRITES] = (
+            request.method in UNSAFE_METHODS
+            and (
+                request.method,
+                getattr(route, "path", None),
+            )
+            not in WRITES_IN_OWN_TRANSACTIONS
+        )
         with writing(session) if session.info[WRITES] else nullcontext():
             try:
                 yield session

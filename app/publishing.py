@@ -6,6 +6,7 @@ so a published report is served exactly as it went to the meeting, whatever chan
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +21,8 @@ from app.reports.appendix import AppendixReport
 from app.reports.formats import FORMATS
 from app.reports.highlight import HighlightReport
 from app.reports.highlight_formats import HIGHLIGHT_FORMATS
+
+logger = logging.getLogger("plantrack")
 
 MODELS: dict[str, type[BaseModel]] = {"appendix": AppendixReport, "highlight": HighlightReport}
 
@@ -106,12 +109,31 @@ def load_model(published: PublishedReport) -> BaseModel:
     return MODELS[published.kind].model_validate_json(published.model_json)
 
 
+class TamperedFile(Exception):
+    """A stored file no longer matches the checksum recorded when it was published."""
+
+
 def published_file(session: Session, *, report_id: int, format: str) -> PublishedFile | None:
-    return session.exec(
+    """A published file, only ever as it was sent: its content is checked against the sha256
+    recorded at publication, and TamperedFile raised (and logged) if they differ."""
+    stored = session.exec(
         select(PublishedFile).where(
             PublishedFile.report_id == report_id, PublishedFile.format == format
         )
     ).first()
+    if stored is not None and hashlib.sha256(stored.content).hexdigest() != stored.sha256:
+        logger.error(
+            "Published report %s: the stored %s file does not match its sha256 %s; not served",
+            report_id,
+            format,
+            stored.sha256,
+        )
+        raise TamperedFile(
+            f"The {format.upper()} file of this published report does not match the checksum "
+            "recorded when it was published, so it has not been served. The office has been "
+            "told through the server's log; the report's page and its other files are unaffected."
+        )
+    return stored
 
 
 def file_formats(session: Session, *, report_id: int) -> list[str]:

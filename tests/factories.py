@@ -94,3 +94,37 @@ def build_plan(session, n_actions: int) -> Plan:
         if i % 3 == 0:
             make_update(session, action, effective_on=date(2020, 9, 1), stage="complete")
     return plan
+
+
+def someone_else_can_write(engine) -> str:
+    """Whether another connection can write right now, without waiting: "free to write", or
+    the database's complaint. SQLite: take its database-wide write lock. PostgreSQL: insert a
+    sign-in attempt with a lock timeout of 200 ms (a writer blocked by table locks would wait)."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    if engine.dialect.name == "sqlite":
+        other = sqlite3.connect(engine.url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return "free to write"
+        except sqlite3.OperationalError as error:
+            return str(error)
+        finally:
+            other.close()
+    with engine.connect() as other:
+        try:
+            other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            other.execute(
+                text(
+                    "INSERT INTO sign_in_attempt (email, client_address, attempted_at, succeeded) "
+                    "VALUES ('probe@plantrack.example', 'probe', now(), false)"
+                )
+            )
+            return "free to write"
+        except Exception as error:  # noqa: BLE001 - the complaint is the answer
+            return str(error)
+        finally:
+            other.rollback()

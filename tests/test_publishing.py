@@ -59,6 +59,8 @@ def test_a_snapshot_keeps_its_figures_whatever_changes_later(session, plan, meet
         r.ref for r in report.all_actions if r.stage == "in_progress" and r.due_date <= report.as_at
     )
     action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).one()
+    plan.status = "active"  # reopened (a closed plan takes no updates), to change its history
+    session.add(plan)
     record_update(
         session,
         action=action,
@@ -105,6 +107,44 @@ def test_published_files_are_stored_with_their_hash_and_cannot_be_changed(sessio
         with pytest.raises((IntegrityError, DBAPIError), match="append-only"):
             with session.begin_nested():
                 session.execute(text(statement), {"blank": b""})
+
+
+def test_a_file_changed_behind_the_triggers_is_never_served(admin, session, plan, meetings, caplog):
+    """Whoever can get round the triggers (the owner of a PostgreSQL database, anyone with the
+    SQLite file) still cannot make plantrack serve a file other than the one published."""
+    published = publish_report(
+        session,
+        plan=plan,
+        meeting=meeting_on(meetings, 2018, 3),
+        report=build_appendix(session, plan, date(2018, 3, 31)),
+        user=admin_user(session),
+    )
+    assert admin.get(f"/published/{published.id}.pdf").status_code == 200
+    if session.get_bind().dialect.name == "sqlite":
+        triggers = session.execute(
+            text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'published_file'"
+            )
+        ).scalars()
+        for name in list(triggers):
+            session.execute(text(f'DROP TRIGGER "{name}"'))  # rolled back with the test
+    else:
+        session.execute(text("ALTER TABLE published_file DISABLE TRIGGER ALL"))
+    session.execute(
+        text(
+            "UPDATE published_file SET content = :forged WHERE report_id = :id AND format = 'pdf'"
+        ),
+        {"forged": b"%PDF-forged", "id": published.id},
+    )
+    session.expire_all()
+
+    response = admin.get(f"/published/{published.id}.pdf")
+
+    assert response.status_code == 500
+    assert "does not match the checksum" in response.text
+    assert b"%PDF-forged" not in response.content
+    assert any("does not match its sha256" in record.getMessage() for record in caplog.records)
+    assert admin.get(f"/published/{published.id}.csv").status_code == 200
 
 
 def test_a_meeting_gets_one_report_of_each_kind(session, plan, meetings):

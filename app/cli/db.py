@@ -1,5 +1,7 @@
 """plantrack db upgrade/downgrade, seed and serve: the database, the demo data, the server."""
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,8 +11,13 @@ from sqlalchemy.engine import make_url
 
 from app.cli.common import fail, open_session
 from app.core.config import get_settings
+from app.core.db import make_engine
 from app.core.migrations import alembic_config
+from app.domain.backup import BackupError, backup_sqlite, rows_held
 from app.domain.seed import SeedError, database_is_empty, load_seed
+
+# A downgrade may drop tables: one that holds rows of any of these needs --yes.
+GUARDED_TABLES = ("plan", "status_update", "audit_event", "published_report", "user")
 
 db_app = typer.Typer(no_args_is_help=True, help="Create or change the database schema.")
 
@@ -26,9 +33,59 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     typer.echo(f"Database at {revision}: {_safe_url()}")
 
 
+def _rows_held(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        return rows_held(engine, GUARDED_TABLES)
+    finally:
+        engine.dispose()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _back_up_before_downgrade(database: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = database.with_name(f"{database.stem}-before-downgrade-{stamp}{database.suffix}")
+    if target.exists():
+        fail(f"{target} already exists: nothing was changed, run the downgrade again")
+    try:
+        backup_sqlite(database, target, busy_timeout_ms=get_settings().sqlite_busy_timeout_ms)
+    except BackupError as error:
+        fail(f"the backup before the downgrade failed, nothing was changed: {error}")
+    return target
+
+
 @db_app.command("downgrade")
-def db_downgrade(revision: str = typer.Argument(...)) -> None:
+def db_downgrade(
+    revision: str = typer.Argument(...),
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="Downgrade a database that holds data (on SQLite a backup is taken first).",
+        ),
+    ] = False,
+) -> None:
     """Revert migrations down to REVISION ('base' removes every table)."""
+    url = get_settings().database_url
+    held = _rows_held(url)
+    database = _sqlite_file(url)
+    if held and not yes:
+        listed = ", ".join(f"{name} ({count} rows)" for name, count in held.items())
+        backup = "a backup is taken first" if database else "back it up with pg_dump first"
+        fail(
+            f"the database holds data ({listed}) that downgrading to {revision} may drop: "
+            f"nothing was changed; run again with --yes ({backup})",
+            code=2,
+        )
+    if held and database is not None:
+        target = _back_up_before_downgrade(database)
+        typer.echo(f"Backed up the database to {target} before downgrading.")
     command.downgrade(alembic_config(), revision)
     typer.echo(f"Database at {revision}: {_safe_url()}")
 
@@ -69,7 +126,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For is read by the app, from PLANTRACK_TRUSTED_PROXIES
     )
 
 

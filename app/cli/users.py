@@ -13,7 +13,7 @@ from app.core.passwords import hash_password
 from app.domain.audit import record_event
 from app.domain.auth import (
     PasswordError,
-    check_password_rules,
+    check_new_password,
     find_user,
     normalise_email,
     revoke_all_sessions,
@@ -65,7 +65,7 @@ def user_create(
         fail(f"'{email}' is not an e-mail address", code=2)
     secret = _read_new_password(password)
     try:
-        check_password_rules(secret)
+        check_new_password(secret, email=email)
     except PasswordError as error:
         fail(str(error), code=2)
     with open_session() as session:

@@ -1,4 +1,5 @@
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import model_validator
@@ -6,6 +7,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-key-change-me"
+
+
+def parse_networks(text: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated addresses and networks ("10.0.0.5, 192.168.0.0/16, fd00::/8")."""
+    return [ip_network(entry.strip(), strict=False) for entry in text.split(",") if entry.strip()]
 
 
 class Settings(BaseSettings):
@@ -26,15 +32,35 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     # None: Secure cookies everywhere but development (served over plain http on a laptop).
     cookie_secure: bool | None = None
+    # Failed sign-ins (and wrong current passwords) are forgotten after the window. After the
+    # allowed number for one account from one address, or for one address in all, each further
+    # attempt from there waits: the first wait, doubled for each failure since, at most the
+    # window. Nothing locks an account: failures from one address never slow another.
     sign_in_window_minutes: int = 15
-    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_account_and_address: int = 5
     sign_in_failures_per_address: int = 20
+    sign_in_first_wait_seconds: int = 60
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed. None
+    # by default: the client is whoever connected, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
 
     @property
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.environment != "development"
+
+    @property
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        return parse_networks(self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def refuse_unreadable_trusted_proxies(self) -> "Settings":
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as error:
+            raise ValueError(f"PLANTRACK_TRUSTED_PROXIES: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def refuse_default_secret_outside_development(self) -> "Settings":

@@ -26,13 +26,20 @@ BEGIN_IMMEDIATE = "plantrack_begin_immediate"
 WRITE_ATTEMPTS = 3
 
 
+# A request may hold two connections at once: its own, and a short transaction of its own
+# beside it (own_transaction: a sign-in attempt, a session's last-seen time). The pool allows
+# two for each of the server's 40 request threads, so requests never wait on each other for a
+# connection (which, with both held, could wait for ever); it keeps 10 open between requests.
+POOL = {"pool_size": 10, "max_overflow": 70}
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **POOL)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **POOL)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -3,13 +3,21 @@
 Sessions live in the database (any worker can serve any request, and signing out, changing a
 password or disabling an account revokes them at once). Only a hash of the session token is
 stored, so a copy of the database cannot be used to sign in.
+
+Password guessing is slowed, never answered with a lock on the account: failures are counted
+per account from one address and per address (see ``throttle_wait``), so an attacker's failures
+slow the attacker, not the account's owner signing in from somewhere else.
 """
 
 import hashlib
 import hmac
+import math
 import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from sqlalchemy import func, update
 from sqlmodel import Session, select
@@ -17,17 +25,35 @@ from sqlmodel import Session, select
 from app.core.config import get_settings
 from app.core.db import own_transaction
 from app.core.models import Action, AuthSession, DeliveryGroup, Role, SignInAttempt, Theme, User
-from app.core.passwords import hash_password, verify_password
+from app.core.passwords import hash_password, needs_rehash, password_weakness, verify_password
+from app.domain.audit import record_event
 
 SESSION_COOKIE = "plantrack_session"
 PRESESSION_COOKIE = "plantrack_presession"
 # Writing last_seen_at on every request would make every page view a write.
 TOUCH_INTERVAL = timedelta(minutes=1)
-MIN_PASSWORD_LENGTH = 12
+# Set on a request's session while its transaction is one that writes (see app.deps).
+WRITES = "plantrack_writes"
+# Longest back-off exponent: keeps 2**n finite however many failures an address piles up.
+_MAX_DOUBLINGS = 20
 
 
 class SignInError(Exception):
     pass
+
+
+class SignInThrottled(SignInError):
+    """Too many recent failures from here: try again after ``wait``."""
+
+    def __init__(self, wait: timedelta) -> None:
+        self.wait = wait
+        super().__init__(
+            f"Too many failed sign-in attempts. Wait {describe_wait(wait)} and try again."
+        )
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.wait.total_seconds()))
 
 
 class PasswordError(ValueError):
@@ -56,56 +82,217 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordError(f"A password must be at least {MIN_PASSWORD_LENGTH} characters long.")
-    if len(password) > 1000:
-        raise PasswordError("A password must be at most 1,000 characters long.")
+def check_new_password(
+    password: str, *, email: str, current_password_hash: str | None = None
+) -> None:
+    """The one rule for a new password, wherever it is chosen (the password page, `plantrack
+    user create` and `user set-password`): PasswordError says what is wrong with it."""
+    problem = password_weakness(password, email=email)
+    if (
+        problem is None
+        and current_password_hash
+        and verify_password(current_password_hash, password)
+    ):
+        problem = "The new password must be different from the current one."
+    if problem:
+        raise PasswordError(problem)
 
 
-def _recent_failures(session: Session, *, column, value: str, since: datetime) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(SignInAttempt)
-        .where(
-            column == value,
+# Client addresses and throttling.
+
+Network = IPv4Network | IPv6Network
+
+
+def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
+    """An address as proxies write it ("203.0.113.7", "203.0.113.7:5123", "[2001:db8::1]:443",
+    "::ffff:203.0.113.7"), or None if it is not one."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def client_address(
+    *, peer: str | None, forwarded_for: Sequence[str], trusted_proxies: Sequence[Network]
+) -> str:
+    """Where a request came from. The connecting peer, unless it is one of the trusted proxies:
+    then the right-most address in X-Forwarded-For that is not a trusted proxy. Everything to
+    its left was written by the client, so it is never believed; and X-Forwarded-For from a
+    peer that is not a trusted proxy is ignored altogether."""
+    if not peer:
+        return "unknown"
+    current = _parse_address(peer)
+    if current is None:
+        return peer[:64]
+
+    def trusted(address: IPv4Address | IPv6Address) -> bool:
+        return any(address in network for network in trusted_proxies)
+
+    if not trusted(current):
+        return str(current)
+    hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _parse_address(hop)
+        if address is None:
+            break  # Unreadable: the nearest trusted proxy is as far back as we can see.
+        current = address
+        if not trusted(address):
+            break
+    return str(current)
+
+
+def throttle_key(address: str) -> str:
+    """What failures are counted against for an address: IPv6 by its /64 (one subscriber's
+    network, every address of which a guesser can use), IPv4 as it is."""
+    parsed = _parse_address(address)
+    if isinstance(parsed, IPv6Address):
+        return str(ip_network(f"{parsed}/64", strict=False))
+    return str(parsed) if parsed else address[:64]
+
+
+def describe_wait(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _failures(session: Session, *conditions, since: datetime) -> tuple[int, datetime | None]:
+    count, last = session.exec(
+        select(func.count(), func.max(SignInAttempt.attempted_at)).where(
+            *conditions,
             SignInAttempt.attempted_at >= since,
             SignInAttempt.succeeded.is_(False),
         )
     ).one()
+    return count, last
 
 
-def authenticate(session: Session, *, email: str, password: str, client_address: str) -> User:
-    """The user these credentials belong to, or SignInError; every attempt is recorded."""
+def throttle_wait(
+    session: Session, *, email: str, address_key: str, moment: datetime | None = None
+) -> timedelta:
+    """How long an attempt for ``email`` from ``address_key`` must wait (zero: go ahead).
+
+    Failures are counted within the window for the account from this address (since its last
+    success from here) and for this address in all. Past the allowed number, each further
+    attempt waits the first wait doubled for every failure since, at most the window, counted
+    from the latest failure. The account's own count from other addresses plays no part."""
     settings = get_settings()
-    email = normalise_email(email)
-    window_start = now() - timedelta(minutes=settings.sign_in_window_minutes)
-    too_many = (
-        _recent_failures(session, column=SignInAttempt.email, value=email, since=window_start)
-        >= settings.sign_in_failures_per_account
-        or _recent_failures(
-            session, column=SignInAttempt.client_address, value=client_address, since=window_start
+    moment = moment or now()
+    window = timedelta(minutes=settings.sign_in_window_minutes)
+    first_wait = timedelta(seconds=settings.sign_in_first_wait_seconds)
+    window_start = moment - window
+    pair = (SignInAttempt.email == email, SignInAttempt.client_address == address_key)
+    last_success = session.exec(
+        select(func.max(SignInAttempt.attempted_at)).where(
+            *pair, SignInAttempt.attempted_at >= window_start, SignInAttempt.succeeded.is_(True)
         )
-        >= settings.sign_in_failures_per_address
+    ).one()
+    pair_since = max(window_start, _aware(last_success)) if last_success else window_start
+
+    def wait(failures: int, last_failure: datetime | None, allowed: int) -> timedelta:
+        if failures < allowed or last_failure is None:
+            return timedelta(0)
+        back_off = min(first_wait * 2 ** min(failures - allowed, _MAX_DOUBLINGS), window)
+        return max(timedelta(0), _aware(last_failure) + back_off - moment)
+
+    return max(
+        wait(
+            *_failures(session, *pair, since=pair_since),
+            settings.sign_in_failures_per_account_and_address,
+        ),
+        wait(
+            *_failures(session, SignInAttempt.client_address == address_key, since=window_start),
+            settings.sign_in_failures_per_address,
+        ),
     )
-    if too_many:
-        raise SignInError(
-            "Too many failed sign-in attempts. Wait "
-            f"{settings.sign_in_window_minutes} minutes and try again."
+
+
+@contextmanager
+def _kept(session: Session) -> Iterator[Session]:
+    """Where to write what must be kept whatever becomes of the request (an attempt, a new
+    session): a short transaction of its own, so SQLite's write lock is held only for the
+    write. A request whose transaction already writes holds that lock, and a second
+    transaction would wait for it in vain: there the request's own transaction carries it."""
+    if session.info.get(WRITES):
+        yield session
+        session.flush()
+        return
+    with own_transaction(session) as own:
+        yield own
+
+
+def _record_attempt(session: Session, *, email: str, address_key: str) -> int:
+    """Unless attempts from here must wait (SignInThrottled), record this one as failed (until
+    it succeeds), in one short transaction with the count: guesses sent at once are each
+    counted before any password is checked. The attempt's id."""
+    with _kept(session) as writer:
+        wait = throttle_wait(writer, email=email, address_key=address_key)
+        if wait:
+            raise SignInThrottled(wait)
+        attempt = SignInAttempt(
+            email=email, client_address=address_key, attempted_at=now(), succeeded=False
         )
+        writer.add(attempt)
+        writer.flush()
+        return attempt.id
+
+
+def _mark_succeeded(session: Session, attempt_id: int) -> None:
+    session.execute(
+        update(SignInAttempt)
+        .where(SignInAttempt.id == attempt_id)
+        .values(succeeded=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def sign_in(session: Session, *, email: str, password: str, client_address: str) -> str:
+    """Check the credentials and start a session: the token for the cookie, or SignInError
+    (SignInThrottled when attempts from here must wait).
+
+    The password check (slow by design) holds no write lock: the attempt is recorded before it,
+    as a failure until it succeeds, and a rehash of the password, the new session and its audit
+    event are written after it, each in a short transaction of its own (see ``_kept``), so a
+    failure counts whatever becomes of the request.
+    """
+    email = normalise_email(email)
+    attempt_id = _record_attempt(session, email=email, address_key=throttle_key(client_address))
     user = session.exec(select(User).where(User.email == email)).first()
     # Verify against a dummy hash for unknown e-mails so timing does not reveal which exist.
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    succeeded = bool(user and valid and user.is_active)
-    session.add(
-        SignInAttempt(
-            email=email, client_address=client_address, attempted_at=now(), succeeded=succeeded
-        )
-    )
-    session.flush()
-    if not succeeded:
+    if not (user and valid and user.is_active):
         raise SignInError("Enter a correct e-mail address and password.")
-    return user
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    with _kept(session) as writer:
+        _mark_succeeded(writer, attempt_id)
+        if new_hash:
+            # Only the hash just checked: a password set meanwhile is never overwritten.
+            writer.execute(
+                update(User)
+                .where(User.id == user.id, User.password_hash == user.password_hash)
+                .values(password_hash=new_hash)
+                .execution_options(synchronize_session=False)
+            )
+        token = start_session(writer, user=user, client_address=client_address)
+        record_event(
+            writer,
+            user=user,
+            verb="sign_in",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"{user.email} signed in",
+        )
+    return token
 
 
 _DUMMY_HASH = hash_password("plantrack-timing-equaliser")
@@ -155,10 +342,6 @@ def load_session(session: Session, token: str | None) -> SignedIn | None:
     return SignedIn(user=user, auth_session=auth_session)
 
 
-# Set on a request's session while its transaction is one that writes (see app.deps).
-WRITES = "plantrack_writes"
-
-
 def _touch(session: Session, *, auth_session_id: int, moment: datetime) -> None:
     """Record that a session was seen. Reading a session never commits the request's
     transaction: a request that writes carries the touch in its own transaction; a read takes a
@@ -191,7 +374,7 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> None:
 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
-    check_password_rules(password)
+    check_new_password(password, email=user.email, current_password_hash=user.password_hash)
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     session.add(user)
@@ -200,23 +383,34 @@ def set_password(session: Session, *, user: User, password: str) -> None:
 
 
 def change_password(
-    session: Session, *, user: User, current: str, new: str, confirm: str
+    session: Session, *, user: User, current: str, new: str, confirm: str, client_address: str
 ) -> dict[str, str]:
-    """Change a user's own password; the problems by form field (nothing written) if any."""
+    """Change a user's own password; the problems by form field if any (then nothing is written
+    but a wrong current password, which counts like a failed sign-in: guessing it here is
+    slowed exactly as at sign-in)."""
+    try:
+        attempt_id = _record_attempt(
+            session, email=user.email, address_key=throttle_key(client_address)
+        )
+    except SignInThrottled as throttled:
+        return {
+            "current_password": "Too many wrong passwords. "
+            f"Wait {describe_wait(throttled.wait)} and try again."
+        }
     errors = {}
-    if not verify_password(user.password_hash, current):
+    if verify_password(user.password_hash, current):
+        with _kept(session) as writer:
+            _mark_succeeded(writer, attempt_id)
+    else:
         errors["current_password"] = "Your current password is not right."
     if new != confirm:
         errors["confirm_password"] = "The new passwords do not match."
     if not errors:
         try:
-            check_password_rules(new)
+            set_password(session, user=user, password=new)
         except PasswordError as error:
             errors["new_password"] = str(error)
-    if errors:
-        return errors
-    set_password(session, user=user, password=new)
-    return {}
+    return errors
 
 
 def presession_csrf_token(nonce: str) -> str:

@@ -229,6 +229,21 @@ def non_empty_tables(connection: Connection) -> dict[str, int]:
     return counts
 
 
+def rows_held(engine: Engine, tables: tuple[str, ...]) -> dict[str, int]:
+    """Rows in those of ``tables`` that exist (an older schema revision lacks some), by table,
+    the empty ones left out."""
+    with engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+        counts = {
+            name: connection.execute(
+                select(func.count()).select_from(SQLModel.metadata.tables[name])
+            ).scalar_one()
+            for name in tables
+            if name in present
+        }
+    return {name: count for name, count in counts.items() if count}
+
+
 def import_backup(engine: Engine, data: dict) -> dict[str, int]:
     """Restore an export into an empty, migrated database, in one transaction: all or nothing."""
     rows_by_table = check_backup(data)

@@ -6,16 +6,31 @@ it was made with and can say when the definition changed.
 
 The values of an indicator are one series per key: a value belongs to the version that was
 current when it was recorded, and a period can hold only one value across all versions.
+
+A recorded figure is never overwritten by a new one for its period, but the office may correct a
+figure that was wrong (its value or note, in place) or withdraw it with a reason (the row is
+removed, so charts and reports no longer show it). Both are audited with the figure before and
+after, and the audit log, append-only in the database, is where the indicator's page reads the
+withdrawn figures and the corrections from.
 """
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from app.core.models import Better, Indicator, IndicatorValue, Plan, PlanIndicator, User
+from app.core.models import (
+    AuditEvent,
+    Better,
+    Indicator,
+    IndicatorValue,
+    Plan,
+    PlanIndicator,
+    User,
+)
 from app.domain.audit import record_event
 from app.domain.timescales import Timescale, read_timescale, uk_date
 
@@ -156,14 +171,18 @@ DEFINITION_FIELDS = {
     "target_label": "Target date",
     "is_illustrative": "Illustrative data",
 }
-_TEXT_LIMITS = {
-    "title": 300,
-    "unit": 30,
-    "data_source": 500,
-    "lag_note": 500,
-    "geography": 120,
-    "baseline_label": 120,
-    "target_label": 120,
+# The longest text each field may hold: the width of the column that stores it.
+TEXT_LIMITS = {
+    name: Indicator.__table__.c[name].type.length
+    for name in (
+        "title",
+        "unit",
+        "data_source",
+        "lag_note",
+        "geography",
+        "baseline_label",
+        "target_label",
+    )
 }
 _REQUIRED = {"title", "unit", "data_source"}
 
@@ -234,13 +253,13 @@ def _clean_definition_changes(current: Indicator, changes: dict) -> dict:
     errors: dict[str, str] = {}
     cleaned: dict = {}
     for name, value in changes.items():
-        if name in _TEXT_LIMITS:
+        if name in TEXT_LIMITS:
             text = " ".join(str(value or "").split())
             if name in _REQUIRED and not text:
                 errors[name] = f"Enter the {DEFINITION_FIELDS[name].lower()}"
-            elif len(text) > _TEXT_LIMITS[name]:
+            elif len(text) > TEXT_LIMITS[name]:
                 errors[name] = (
-                    f"{DEFINITION_FIELDS[name]} must be {_TEXT_LIMITS[name]} characters or fewer"
+                    f"{DEFINITION_FIELDS[name]} must be {TEXT_LIMITS[name]} characters or fewer"
                 )
             cleaned[name] = text
         elif name == "better":
@@ -280,6 +299,8 @@ def revise_indicator(
     if current is None:
         raise UnknownIndicator(f"There is no indicator '{key}'.")
     effective = valid_from or date.today()
+    if not is_period_end(effective):
+        raise IndicatorError({"valid_from": _out_of_range(effective)})
     if current.valid_from is not None and effective < current.valid_from:
         raise IndicatorError(
             {
@@ -321,25 +342,54 @@ def revise_indicator(
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 
-MAX_PERIOD_LABEL = 60
-MAX_NOTE = 500
+MAX_PERIOD_LABEL = IndicatorValue.__table__.c.period_label.type.length
+MAX_NOTE = IndicatorValue.__table__.c.note.type.length
+# Why a figure was corrected or withdrawn: it goes into the audit log's JSON.
+MAX_REASON = 500
+# The periods a figure may cover. A date outside them is a slip of the keyboard (0024 for 2024),
+# which no chart or report can place on a time axis.
+EARLIEST_PERIOD_END = date(1900, 1, 1)
+LATEST_PERIOD_END = date(2100, 12, 31)
+# The largest figure either way: beyond it a number is a slip too, and charts cannot scale to it.
+MAX_FIGURE = 1e15
+
+
+def is_period_end(day: date) -> bool:
+    return EARLIEST_PERIOD_END <= day <= LATEST_PERIOD_END
+
+
+def is_figure(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= MAX_FIGURE
+
+
+def _out_of_range(day: date) -> str:
+    return (
+        f"{day.isoformat()} is not a date plantrack can chart: it must be between "
+        f"{uk_date(EARLIEST_PERIOD_END)} and {uk_date(LATEST_PERIOD_END)} (check the year)"
+    )
 
 
 def parse_number(text) -> float:
-    """A figure as people type it: 63, 43.1, 1,962 or 67%; never NaN or infinity."""
+    """A figure as people type it: 63, 43.1, 1,962 or 67%; never NaN or infinity, nor beyond
+    MAX_FIGURE either way."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if not math.isfinite(text):
-            raise ValueError(f"'{text}' is not a number")
-        return float(text)
-    raw = str(text or "").strip()
-    if not raw:
-        raise ValueError("Enter a value")
-    candidate = raw.removesuffix("%").strip()
-    if _GROUPED_NUMBER.match(candidate):
-        candidate = candidate.replace(",", "")
-    if not _PLAIN_NUMBER.match(candidate):
+        number = float(text)
+        raw = str(text)
+    else:
+        raw = str(text or "").strip()
+        if not raw:
+            raise ValueError("Enter a value")
+        candidate = raw.removesuffix("%").strip()
+        if _GROUPED_NUMBER.match(candidate):
+            candidate = candidate.replace(",", "")
+        if not _PLAIN_NUMBER.match(candidate):
+            raise ValueError(f"'{raw}' is not a number")
+        number = float(candidate)
+    if not math.isfinite(number):
         raise ValueError(f"'{raw}' is not a number")
-    return float(candidate)
+    if not is_figure(number):
+        raise ValueError(f"'{raw}' is too large to be a figure plantrack can chart")
+    return number
 
 
 def _period(value) -> Timescale:
@@ -379,7 +429,9 @@ def check_value_fields(
     try:
         period = _period(period_end)
         cleaned["period_end"] = period.end
-        if cleaned["period_end"] > (today or date.today()):
+        if not is_period_end(period.end):
+            errors["period_end"] = _out_of_range(period.end)
+        elif cleaned["period_end"] > (today or date.today()):
             errors["period_end"] = (
                 f"{cleaned['period_end'].isoformat()} is in the future: a figure is recorded "
                 "for a period that has ended"
@@ -498,6 +550,214 @@ def store_values(
             after={"values": described},
         )
     return rows
+
+
+# --- Correcting and withdrawing a figure ---------------------------------------------------------
+
+
+def _read_value(session: Session, key: str, value_id: int) -> IndicatorValue:
+    """The stored figure of this indicator, any version; IndicatorError if it is not stored."""
+    stored = session.exec(
+        select(IndicatorValue)
+        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+        .where(Indicator.key == key, IndicatorValue.id == value_id)
+        .with_for_update()
+    ).first()
+    if stored is None:
+        raise IndicatorError(
+            {
+                "value_id": "This figure is no longer stored: someone may have withdrawn it "
+                "just now. Reload the page to see the figures as they are"
+            }
+        )
+    return stored
+
+
+def _described(value: IndicatorValue) -> dict:
+    return {
+        "value_id": value.id,
+        "period": value.period_label,
+        "period_end": value.period_end,
+        "value": value.value,
+        "note": value.note,
+    }
+
+
+def _clean_reason(reason: str, *, required: bool) -> str:
+    text = " ".join(str(reason or "").split())
+    if required and not text:
+        raise IndicatorError({"reason": "Say why the figure is withdrawn"})
+    if len(text) > MAX_REASON:
+        raise IndicatorError({"reason": f"The reason must be {MAX_REASON} characters or fewer"})
+    return text
+
+
+def correct_value(
+    session: Session,
+    *,
+    key: str,
+    value_id: int,
+    value,
+    note: str,
+    reason: str = "",
+    user: User | None,
+) -> IndicatorValue:
+    """Correct a recorded figure's value or note in place (its period stays: a figure for
+    another period is withdrawn and added again), audited with before and after. Raises
+    IndicatorError (errors by field: value, note, reason; value_id when it is not stored, and
+    "correction" when nothing changes)."""
+    stored = _read_value(session, key, value_id)
+    errors: dict[str, str] = {}
+    try:
+        number = parse_number(value)
+    except ValueError as error:
+        errors["value"] = str(error)
+    text = str(note or "").strip()
+    if len(text) > MAX_NOTE:
+        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    try:
+        why = _clean_reason(reason, required=False)
+    except IndicatorError as error:
+        errors |= error.errors
+    if errors:
+        raise IndicatorError(errors)
+    if number == stored.value and text == stored.note:
+        raise IndicatorError({"correction": "Nothing has changed: the figure is as stored"})
+    before = _described(stored)
+    with session.begin_nested():
+        stored.value, stored.note = number, text
+        session.add(stored)
+        session.flush()
+        changes = []
+        if number != before["value"]:
+            changes.append(f"{format_number(before['value'])} to {format_number(number)}")
+        if text != before["note"]:
+            changes.append("the note")
+        record_event(
+            session,
+            user=user,
+            verb="correct_value",
+            entity_type="indicator",
+            entity_id=stored.indicator_id,
+            summary=(
+                f"Corrected the figure for '{key}', {stored.period_label} (period ending "
+                f"{stored.period_end.isoformat()}): {' and '.join(changes)}"
+                + (f". Reason: {why}" if why else "")
+            ),
+            before=before,
+            after=_described(stored) | {"reason": why},
+        )
+    return stored
+
+
+def withdraw_value(
+    session: Session, *, key: str, value_id: int, reason: str, user: User | None
+) -> None:
+    """Withdraw a recorded figure: it is removed from the series, so no chart or report shows
+    it and its period may be recorded again; the audit event keeps it, with the reason, and the
+    indicator's page lists it as withdrawn. Raises IndicatorError (reason; value_id when it is
+    not stored)."""
+    why = _clean_reason(reason, required=True)
+    stored = _read_value(session, key, value_id)
+    before, indicator_id = _described(stored), stored.indicator_id
+    with session.begin_nested():
+        session.delete(stored)
+        session.flush()
+        record_event(
+            session,
+            user=user,
+            verb="withdraw_value",
+            entity_type="indicator",
+            entity_id=indicator_id,
+            summary=(
+                f"Withdrew the figure {format_number(before['value'])} for '{key}', "
+                f"{before['period']} (period ending {before['period_end'].isoformat()}). "
+                f"Reason: {why}"
+            ),
+            before=before,
+            after={"value_id": before["value_id"], "withdrawn": True, "reason": why},
+        )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A stored figure's earlier value and note, and when and why it was corrected."""
+
+    corrected_at: datetime
+    value: float
+    note: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WithdrawnValue:
+    period_label: str
+    period_end: date | None
+    value: float
+    note: str
+    withdrawn_at: datetime
+    reason: str
+    corrections: list[Correction] = field(default_factory=list)
+
+
+@dataclass
+class ValueHistory:
+    """What the audit log says of an indicator's figures: the corrections of those still stored
+    (by value id, oldest first) and the figures withdrawn (latest first)."""
+
+    corrections: dict[int, list[Correction]] = field(default_factory=dict)
+    withdrawn: list[WithdrawnValue] = field(default_factory=list)
+
+
+def _period_end_of(text) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_value_history(session: Session, key: str) -> ValueHistory:
+    """The corrections and withdrawals of an indicator's figures, across its versions, from the
+    audit log in one query."""
+    events = session.exec(
+        select(AuditEvent)
+        .join(Indicator, Indicator.id == AuditEvent.entity_id)
+        .where(
+            AuditEvent.entity_type == "indicator",
+            AuditEvent.verb.in_(("correct_value", "withdraw_value")),
+            Indicator.key == key,
+        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    history = ValueHistory()
+    for event in events:
+        before = json.loads(event.before_json or "{}")
+        after = json.loads(event.after_json or "{}")
+        value_id = before.get("value_id")
+        if event.verb == "correct_value":
+            history.corrections.setdefault(value_id, []).append(
+                Correction(
+                    corrected_at=event.occurred_at,
+                    value=before.get("value"),
+                    note=before.get("note") or "",
+                    reason=after.get("reason") or "",
+                )
+            )
+        else:
+            # A withdrawn figure takes its corrections with it: its id may be given again.
+            history.withdrawn.append(
+                WithdrawnValue(
+                    period_label=before.get("period") or "",
+                    period_end=_period_end_of(before.get("period_end")),
+                    value=before.get("value"),
+                    note=before.get("note") or "",
+                    withdrawn_at=event.occurred_at,
+                    reason=after.get("reason") or "",
+                    corrections=history.corrections.pop(value_id, []),
+                )
+            )
+    history.withdrawn.reverse()
+    return history
 
 
 def format_number(value: float) -> str:

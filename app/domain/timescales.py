@@ -158,9 +158,9 @@ def read_timescale(value) -> Timescale | None:
     return found
 
 
-def parse_timescale(label) -> date:
-    """The last day of the period a person typed into a field that must not be blank; the
-    message lists the forms understood, for the person to type it again."""
+def require_timescale(label) -> Timescale:
+    """The period a person typed into a field that must not be blank; the message lists the
+    forms understood, for the person to type it again."""
     try:
         found = read_timescale(label)
     except TimescaleError:
@@ -169,7 +169,12 @@ def parse_timescale(label) -> date:
         raise TimescaleError(
             f"'{shown(label)}' is not a timescale plantrack understands (use {FORMS})"
         )
-    return found.end
+    return found
+
+
+def parse_timescale(label) -> date:
+    """The last day of the period typed (see require_timescale)."""
+    return require_timescale(label).end
 
 
 def uk_date(value: date | None) -> str:

@@ -24,7 +24,7 @@ from app.core.models import (
 )
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
-from app.domain.timescales import TimescaleError, parse_timescale, uk_date
+from app.domain.timescales import TimescaleError, require_timescale, uk_date
 
 MAX_TEXT = 10_000
 
@@ -305,9 +305,10 @@ def edit_action(
         errors["title"] = "The title must be 500 characters or fewer."
     if len(description) > MAX_TEXT:
         errors["description"] = f"The description must be {MAX_TEXT:,} characters or fewer."
-    due_date = None
+    due_date, due_label = None, ""
     try:
-        due_date = parse_timescale(due)
+        timescale = require_timescale(due)
+        due_date, due_label = timescale.end, timescale.label
     except TimescaleError as error:
         errors["due"] = str(error)
     if due_date and action.start_date and due_date < action.start_date:
@@ -321,7 +322,7 @@ def edit_action(
         "due_label": action.due_label,
     }
     action.title, action.description, action.due_date = title, description, due_date
-    action.due_label = "" if due == due_date.isoformat() else due
+    action.due_label = due_label
     session.add(action)
     session.flush()
     after = {

@@ -168,6 +168,7 @@ class ImportPreview:
         lines = [
             f"Import {self.filename} into {self.plan_slug} "
             f"(status updates effective {self.effective_on.isoformat()})",
+            *(f"Note: {note}" for note in (self.table.notes if self.table else [])),
             "Columns:",
             *self.describe_mapping(),
         ]

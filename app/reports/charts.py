@@ -97,7 +97,7 @@ def _draw(section: IndicatorSection) -> Figure:
         ax.text(
             0.5,
             0.5,
-            "No figures yet",
+            "No figures to show" if section.left_out else "No figures yet",
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -126,6 +126,16 @@ def _draw(section: IndicatorSection) -> Figure:
             va="bottom",
             bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             **_text(fontsize=9, color=TARGET),
+        )
+    if section.left_out:
+        ax.text(
+            0.0 if values else 0.01,
+            -0.2 if values else 0.02,
+            _left_out(section),
+            transform=ax.transAxes,
+            ha="left",
+            va="top" if values else "bottom",
+            **_text(fontsize=8, color=CHANGE),
         )
     if section.is_illustrative:
         # Across the plot, behind the data, and boxed beside the title: never mistaken for fact.
@@ -214,12 +224,26 @@ def _draw_line(section: IndicatorSection, ax) -> None:
         )
 
 
+def _left_out(section: IndicatorSection) -> str:
+    count = len(section.left_out)
+    return (
+        f"Not shown: {count} figure{'s' if count > 1 else ''} no chart can place (see the caption)."
+    )
+
+
 def chart_description(section: IndicatorSection) -> str:
     """What the chart shows, in words, for its accessible name."""
+    section = section.drawable()
+    if section.left_out:
+        return f"{_described(section)} {_left_out(section)}"
+    return _described(section)
+
+
+def _described(section: IndicatorSection) -> str:
     kind = "Bar chart" if len(section.values) == 1 else "Line chart"
     prefix = f"{ILLUSTRATIVE}. " if section.is_illustrative else ""
     if not section.values:
-        return f"{prefix}{section.title}: no figures yet."
+        return f"{prefix}{section.title}: no figures {'to show' if section.left_out else 'yet'}."
     figures = "; ".join(f"{label}: {section.format(value)}" for label, _, value in section.values)
     if len(section.values) > 12:
         first, last = section.values[0], section.values[-1]
@@ -277,10 +301,11 @@ def _render(section_json: str, file_format: str) -> bytes:
 
 def chart_svg(section: IndicatorSection) -> str:
     """The chart as an <svg> element to inline in a page or PDF: the same data always gives the
-    same bytes."""
-    return _render(section.model_dump_json(), "svg").decode("utf-8")
+    same bytes. Whatever the section holds, a figure no axis can place is left out, and the
+    chart says so."""
+    return _render(section.drawable().model_dump_json(), "svg").decode("utf-8")
 
 
 def chart_png(section: IndicatorSection) -> bytes:
     """The chart as a PNG image (1200 x 675 pixels) for Word."""
-    return _render(section.model_dump_json(), "png")
+    return _render(section.drawable().model_dump_json(), "png")

@@ -13,7 +13,11 @@ from sqlmodel import Session
 
 from app.core.models import Indicator, IndicatorValue, Plan
 from app.domain.indicators import (
+    EARLIEST_PERIOD_END,
+    LATEST_PERIOD_END,
     format_number,
+    is_figure,
+    is_period_end,
     read_indicator_versions,
     read_plan_indicator_keys,
     read_values_by_key,
@@ -34,6 +38,12 @@ ZERO_BASELINE_UNITS = {"percent", "rate_percent", "count", "days"}
 
 # "April 2012 to March 2013 cohort": a period that is itself a range, ending in a year.
 _RANGE_LABEL = re.compile(r"^(?P<start>\D*\d{4}) to (?P<end>\D*\d{4})(?P<suffix> \w+)?$")
+
+
+def is_drawable(period_end: date, value: float) -> bool:
+    """Whether a stored figure can go on a chart and in a report: figures recorded before
+    periods and sizes were checked may hold a year such as 0024, or no real number."""
+    return is_period_end(period_end) and is_figure(value)
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -69,6 +79,31 @@ class IndicatorSection(BaseModel):
     is_illustrative: bool = False
     values: list[tuple[str, date, float]] = []
     definition_changed_on: date | None = None
+    # Stored figures no chart or report can show (a period ending in the year 24, say), each
+    # described; the caption says they were left out, and the office withdraws them.
+    left_out: list[str] = []
+
+    def drawable(self) -> "IndicatorSection":
+        """This section with only what a chart can draw: any other figure (and a target no
+        chart can scale to) moved to left_out, described. The same section if there is none."""
+        values = [item for item in self.values if is_drawable(item[1], item[2])]
+        odd = [
+            f"{label} (period ending {period_end.isoformat()}): {self._odd(value)}"
+            for label, period_end, value in self.values
+            if not is_drawable(period_end, value)
+        ]
+        target = self.target
+        if target is not None and not is_figure(target.value):
+            odd.append(f"the target: {self._odd(target.value)}")
+            target = None
+        if not odd:
+            return self
+        return self.model_copy(
+            update={"values": values, "target": target, "left_out": [*self.left_out, *odd]}
+        )
+
+    def _odd(self, value: float) -> str:
+        return self.format(value) if is_figure(value) else f"{value:g}"
 
     @property
     def axis_label(self) -> str:
@@ -103,7 +138,8 @@ class IndicatorSection(BaseModel):
         """Measure, period, data source and publication lag, in sentences."""
         measure = ", ".join(part for part in (self.title, self.geography) if part)
         period = self.period_range
-        sentences = [f"{measure}, {period}." if period else f"{measure}: no figures yet."]
+        none = "no figures to show" if self.left_out else "no figures yet"
+        sentences = [f"{measure}, {period}." if period else f"{measure}: {none}."]
         sentences.append(f"Source: {self.data_source.rstrip('.')}.")
         if self.lag_note:
             sentences.append(self.lag_note.rstrip(".") + ".")
@@ -111,6 +147,12 @@ class IndicatorSection(BaseModel):
             sentences.append(f"The definition changed on {uk_date(self.definition_changed_on)}.")
         if self.is_illustrative:
             sentences.append("Illustrative data, not real figures.")
+        if self.left_out:
+            sentences.append(
+                f"Left out, as no chart can show {'it' if len(self.left_out) == 1 else 'them'} "
+                f"(periods must end between {uk_date(EARLIEST_PERIOD_END)} and "
+                f"{uk_date(LATEST_PERIOD_END)}): {'; '.join(self.left_out)}."
+            )
         return " ".join(sentences)
 
 
@@ -139,7 +181,7 @@ def section_for(
         is_illustrative=indicator.is_illustrative,
         values=[(value.period_label, value.period_end, value.value) for value in values],
         definition_changed_on=definition_changed_on,
-    )
+    ).drawable()
 
 
 def _changed_on(version: Indicator) -> date | None:

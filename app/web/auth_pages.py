@@ -10,19 +10,24 @@ from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     SignInError,
-    authenticate,
+    SignInThrottled,
     change_password,
+    client_address,
     presession_csrf_token,
     revoke_session,
-    start_session,
+    sign_in,
 )
 from app.web.templating import templates
 
 router = APIRouter()
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def address_of(request: Request) -> str:
+    return client_address(
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.getlist("x-forwarded-for"),
+        trusted_proxies=get_settings().trusted_proxy_networks,
+    )
 
 
 def safe_next(next_path: str | None) -> str:
@@ -88,24 +93,17 @@ def create_sign_in(
             error="Enter your e-mail address and password.",
         )
     try:
-        user = authenticate(
-            session, email=email, password=password, client_address=client_address(request)
+        token = sign_in(session, email=email, password=password, client_address=address_of(request))
+    except SignInThrottled as error:
+        response = _sign_in_page(
+            request, next_path=next_path, email=email, error=str(error), status_code=429
         )
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
     except SignInError as error:
-        # Returned, not raised: the request's transaction commits, and with it the failed
-        # attempt, which counts towards the limit.
         return _sign_in_page(
             request, next_path=next_path, email=email, error=str(error), status_code=400
         )
-    token = start_session(session, user=user, client_address=client_address(request))
-    record_event(
-        session,
-        user=user,
-        verb="sign_in",
-        entity_type="user",
-        entity_id=user.id,
-        summary=f"{user.email} signed in",
-    )
     response = RedirectResponse(next_path, status_code=303)
     settings = get_settings()
     response.set_cookie(
@@ -149,6 +147,7 @@ def update_password(
         current=current_password,
         new=new_password,
         confirm=confirm_password,
+        client_address=address_of(request),
     )
     if errors:
         return templates.TemplateResponse(

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.publishing import TamperedFile
 from app.web.templating import templates
 
 logger = logging.getLogger("plantrack")
@@ -71,6 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.headers:
             response.headers.update(error.headers)
         return response
+
+    @app.exception_handler(TamperedFile)
+    async def tampered_file(request: Request, error: TamperedFile):
+        return error_page(request, 500, [str(error)])
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception):

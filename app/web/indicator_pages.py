@@ -1,5 +1,5 @@
 """Outcome indicators: the list, one indicator with its chart and history, and the office's forms
-to add a value, upload values from CSV and revise a definition."""
+to add a value, correct or withdraw one, upload values from CSV and revise a definition."""
 
 from datetime import date
 from typing import Annotated
@@ -13,9 +13,12 @@ from app.core.models import Better, Indicator, User
 from app.deps import AdminUser, CurrentUser, QueryCount, SessionDep
 from app.domain.indicators import (
     DEFINITION_FIELDS,
+    EARLIEST_PERIOD_END,
+    LATEST_PERIOD_END,
     IndicatorError,
     UnknownIndicator,
     add_value,
+    correct_value,
     definition_changes,
     definition_of,
     list_latest_indicators,
@@ -23,9 +26,12 @@ from app.domain.indicators import (
     read_indicator_values,
     read_indicator_versions,
     read_plans_by_indicator,
+    read_value_history,
     read_values_by_key,
     revise_indicator,
+    withdraw_value,
 )
+from app.domain.timescales import FORMS
 from app.imports.indicator_values import (
     COLUMNS,
     MAX_BYTES,
@@ -33,7 +39,7 @@ from app.imports.indicator_values import (
     apply_values,
     parse_values_csv,
 )
-from app.reports.indicators import UNITS, build_indicator_section, format_value
+from app.reports.indicators import UNITS, build_indicator_section, format_value, is_drawable
 from app.web.templating import templates
 
 router = APIRouter()
@@ -98,6 +104,7 @@ def _upload_page(request: Request, errors: list[str], status_code: int = 200, fi
             "max_rows": MAX_ROWS,
             "max_kilobytes": MAX_BYTES // 1024,
             "filename": filename,
+            "date_forms": FORMS,
         },
         status_code=status_code,
     )
@@ -159,15 +166,31 @@ def _indicator_page(
     errors: dict | None = None,
     status_code: int = 200,
     notice: str = "",
+    row_form: dict | None = None,
 ):
     versions = _versions_or_404(session, key)
     current = versions[-1]
     version_numbers = {version.id: version.version for version in versions}
     values = read_indicator_values(session, key)
+    history = read_value_history(session, key)
     context = {
         "indicator": current,
         "section": build_indicator_section(session, key),
-        "values": [(value, version_numbers.get(value.indicator_id)) for value in values],
+        "values": [
+            (
+                value,
+                version_numbers.get(value.indicator_id),
+                history.corrections.get(value.id, []),
+                is_drawable(value.period_end, value.value),
+            )
+            for value in values
+        ],
+        "withdrawn": history.withdrawn,
+        "period_range": (EARLIEST_PERIOD_END, LATEST_PERIOD_END),
+        "date_forms": FORMS,
+        "number_text": _number_text,
+        # The correct-or-withdraw form sent with a problem: which row, which form, what was typed.
+        "row_form": row_form or {},
         "changes": definition_changes(session, key),
         "versions": versions,
         "plans": read_plans_by_indicator(session).get(key, []),
@@ -184,6 +207,8 @@ def _indicator_page(
 
 NOTICES = {
     "added": "The value has been recorded.",
+    "corrected": "The value has been corrected.",
+    "withdrawn": "The value has been withdrawn: charts and reports no longer show it.",
     "revised": "The definition has been revised: the new version is shown below, and the old "
     "one is kept in the history.",
 }
@@ -238,6 +263,75 @@ def create_value(
             },
         )
     return RedirectResponse(f"/indicators/{key}?done=added", status_code=303)
+
+
+# --- Correcting and withdrawing a value ---------------------------------------------------------
+
+
+def _row_errors(error: IndicatorError, form_id: str) -> dict[str, str]:
+    """The domain's errors, keyed by the id of the field on the page each belongs beside."""
+    fields = {"correction": "value", "value_id": None}
+    errors = {}
+    for name, message in error.errors.items():
+        field = fields.get(name, name)
+        errors["values" if field is None else f"{form_id}-{field}"] = message
+    return errors
+
+
+@router.post("/indicators/{key}/values/{value_id}/correct")
+def create_correction(
+    request: Request,
+    key: str,
+    value_id: int,
+    session: SessionDep,
+    user: AdminUser,
+    value: str = Form(""),
+    note: str = Form(""),
+    reason: str = Form(""),
+):
+    _versions_or_404(session, key)
+    try:
+        correct_value(
+            session, key=key, value_id=value_id, value=value, note=note, reason=reason, user=user
+        )
+    except IndicatorError as error:
+        form_id = f"correct-{value_id}"
+        return _indicator_page(
+            request,
+            session,
+            key,
+            user=user,
+            errors=_row_errors(error, form_id),
+            row_form={"id": form_id, "value": value, "note": note, "reason": reason},
+            status_code=409 if "value_id" in error.errors else 400,
+        )
+    return RedirectResponse(f"/indicators/{key}?done=corrected", status_code=303)
+
+
+@router.post("/indicators/{key}/values/{value_id}/withdraw")
+def create_withdrawal(
+    request: Request,
+    key: str,
+    value_id: int,
+    session: SessionDep,
+    user: AdminUser,
+    reason: str = Form(""),
+):
+    _versions_or_404(session, key)
+    try:
+        withdraw_value(session, key=key, value_id=value_id, reason=reason, user=user)
+    except IndicatorError as error:
+        form_id = f"withdraw-{value_id}"
+        return _indicator_page(
+            request,
+            session,
+            key,
+            user=user,
+            errors=_row_errors(error, form_id),
+            row_form={"id": form_id, "reason": reason},
+            status_code=409 if "value_id" in error.errors else 400,
+        )
+    return RedirectResponse(f"/indicators/{key}?done=withdrawn", status_code=303)
 
 
 # --- Revising a definition ---------------------------------------------------------------------

@@ -103,7 +103,7 @@ def record_pending_update(
                     rag="amber",
                     commentary=commentary,
                     corrective_action="",
-                    effective_on=date.today(),
+                    effective_on=min(date.today(), plan.period_end),
                     expected_version=action.version,
                 ),
             )

@@ -162,11 +162,43 @@ def test_bad_input_gets_a_clear_error(plantrack):
             "at least 12 characters",
         ),
     ]
+    cases += weak_password_cases()
     for arguments, message in cases:
         result = plantrack(*arguments)
         assert result.returncode == 2, (arguments, result.stdout, result.stderr)
         assert message in result.stderr, (arguments, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def weak_password_cases() -> list[tuple[list[str], str]]:
+    """The one password rule (tested in full in tests/domain/test_auth.py), through both
+    commands that set a password."""
+    email = unique_email()
+    return [
+        (["user", "create", email, "--name", "x", "--password", " " * 12], "only spaces"),
+        (
+            ["user", "create", email, "--name", "x", "--password", "password1234"],
+            "most common passwords",
+        ),
+        (
+            ["user", "create", email, "--name", "x", "--password", email.split("@")[0] + "!2024"],
+            "your e-mail address",
+        ),
+        (
+            ["user", "set-password", "admin@plantrack.example", "--password", "aaaaaaaaaaaa"],
+            "short pattern repeated",
+        ),
+        (
+            [
+                "user",
+                "set-password",
+                "admin@plantrack.example",
+                "--password",
+                "demo-admin-password",
+            ],
+            "different from the current one",
+        ),
+    ]
 
 
 def test_a_password_can_come_from_standard_input(plantrack):

@@ -83,20 +83,6 @@ def test_status_updates_cannot_be_edited_or_deleted(session):
             session.execute(text("DELETE FROM status_update WHERE id = :id"), {"id": update_id})
 
 
-def test_a_status_update_may_be_reviewed(session):
-    update_id = session.execute(text("SELECT min(id) FROM status_update")).scalar_one()
-    session.execute(
-        text(
-            "UPDATE status_update SET review_state = 'approved', review_note = 'ok' WHERE id = :id"
-        ),
-        {"id": update_id},
-    )
-    note = session.execute(
-        text("SELECT review_note FROM status_update WHERE id = :id"), {"id": update_id}
-    ).scalar_one()
-    assert note == "ok"
-
-
 def test_audit_events_cannot_be_changed(session):
     session.execute(
         text(

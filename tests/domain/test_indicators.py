@@ -2,6 +2,7 @@
 charts."""
 
 import io
+import math
 import threading
 from datetime import date, timedelta
 
@@ -10,19 +11,26 @@ from markupsafe import escape
 from PIL import Image
 from sqlmodel import func, select
 
-from app.core.models import AuditEvent, IndicatorValue, PlanIndicator, User
+from app.core.models import AuditEvent, Indicator, IndicatorValue, PlanIndicator, User
 from app.domain.indicators import (
+    MAX_NOTE,
+    MAX_PERIOD_LABEL,
+    TEXT_LIMITS,
     IndicatorError,
     UnknownIndicator,
     add_value,
+    correct_value,
     definition_changes,
     list_latest_indicators,
     parse_number,
     parse_period_end,
     read_indicator_values,
     read_indicator_versions,
+    read_latest_indicator,
     read_plan_indicators,
+    read_value_history,
     revise_indicator,
+    withdraw_value,
 )
 from app.domain.progress import get_plan
 from app.imports.indicator_values import MAX_ROWS, apply_values, parse_values_csv
@@ -313,6 +321,63 @@ def test_add_value_refuses_bad_figures(session, fields, field, message):
     assert value_count(session) == before
 
 
+@pytest.mark.parametrize("period_end", ["0024-12-31", "0001-01-01", "31/12/1899"])
+def test_periods_outside_1900_to_2100_are_refused_in_the_form_and_the_csv(session, period_end):
+    """A figure for 0024-12-31 once made its indicator's page, reports and publishing fail."""
+    before = value_count(session)
+    day = parse_period_end(period_end)
+    message = (
+        f"{day.isoformat()} is not a date plantrack can chart: it must be between "
+        "1 January 1900 and 31 December 2100 (check the year)"
+    )
+    with pytest.raises(IndicatorError) as refused:
+        add_value(
+            session,
+            key="confidence-in-police",
+            period_label="Q3 2024/25",
+            period_end=period_end,
+            value="70",
+            user=office(session),
+        )
+    assert refused.value.errors == {"period_end": message}
+    rows, errors = parse_values_csv(
+        session, f"{HEADER}confidence-in-police,Q3 2024/25,{period_end},70,\n".encode()
+    )
+    assert (rows, errors) == ([], [f"row 2, period_end: {message}"])
+    assert value_count(session) == before
+
+
+def test_a_revision_takes_effect_within_the_years_charts_can_show(session):
+    with pytest.raises(IndicatorError) as refused:
+        revise_indicator(
+            session, "confidence-in-police", {"title": "New"}, None, valid_from=date(23, 8, 1)
+        )
+    assert refused.value.errors["valid_from"].startswith("0023-08-01 is not a date plantrack")
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 16, "-1" + "0" * 16, 1e300])
+def test_figures_too_large_to_chart_are_refused(text):
+    with pytest.raises(ValueError, match="is too large to be a figure plantrack can chart"):
+        parse_number(text)
+
+
+def test_text_limits_are_the_widths_of_the_columns_that_store_them():
+    assert TEXT_LIMITS == {
+        name: Indicator.__table__.c[name].type.length
+        for name in (
+            "title",
+            "unit",
+            "data_source",
+            "lag_note",
+            "geography",
+            "baseline_label",
+            "target_label",
+        )
+    }
+    assert MAX_PERIOD_LABEL == IndicatorValue.__table__.c.period_label.type.length
+    assert MAX_NOTE == IndicatorValue.__table__.c.note.type.length
+
+
 @pytest.mark.parametrize(
     "text, number",
     [("63", 63.0), ("43.1", 43.1), ("1,962", 1962.0), ("67%", 67.0), (" -2.5 ", -2.5), (".5", 0.5)],
@@ -345,6 +410,135 @@ def test_period_ends_are_read_as_any_spreadsheet_date(text, day):
 def test_a_blank_period_end_asks_for_one():
     with pytest.raises(ValueError, match="Enter the date the period ends"):
         parse_period_end("  ")
+
+
+# --- Correcting and withdrawing a figure ------------------------------------------------------
+
+KEY = "confidence-in-police"
+
+
+def june_2022(session) -> IndicatorValue:
+    return read_indicator_values(session, KEY)[0]
+
+
+def store_odd_value(session, period_end: date, value: float = 71.0) -> IndicatorValue:
+    """A figure stored before periods were checked (or written by other means than the form)."""
+    odd = IndicatorValue(
+        indicator_id=read_latest_indicator(session, KEY).id,
+        period_label="Q3 2024/25",
+        period_end=period_end,
+        value=value,
+    )
+    session.add(odd)
+    session.flush()
+    return odd
+
+
+def test_a_figure_is_corrected_in_place_with_before_and_after_audited(session):
+    value = june_2022(session)
+    corrected = correct_value(
+        session,
+        key=KEY,
+        value_id=value.id,
+        value="64%",
+        note="Reweighted",
+        reason="The survey was reweighted",
+        user=office(session),
+    )
+    assert corrected.id == value.id
+    assert [(v.value, v.note) for v in read_indicator_values(session, KEY)] == [
+        (64.0, "Reweighted"),
+        (67.0, ""),
+    ]
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "correct_value")).one()
+    assert (event.entity_type, event.actor) == ("indicator", office(session).email)
+    history = read_value_history(session, KEY)
+    [correction] = history.corrections[value.id]
+    assert (correction.value, correction.note, correction.reason) == (
+        63.0,
+        "",
+        "The survey was reweighted",
+    )
+    assert history.withdrawn == []
+
+
+@pytest.mark.parametrize(
+    "fields, errors",
+    [
+        ({"value": "abc"}, {"value": "'abc' is not a number"}),
+        (
+            {"value": "63", "note": ""},
+            {"correction": "Nothing has changed: the figure is as stored"},
+        ),
+        ({"note": "x" * 501}, {"note": "The note must be 500 characters or fewer"}),
+        ({"reason": "x" * 501}, {"reason": "The reason must be 500 characters or fewer"}),
+    ],
+)
+def test_a_correction_that_changes_nothing_or_is_invalid_is_refused(session, fields, errors):
+    value = june_2022(session)
+    with pytest.raises(IndicatorError) as refused:
+        correct_value(
+            session,
+            key=KEY,
+            value_id=value.id,
+            user=office(session),
+            **({"value": "64", "note": ""} | fields),
+        )
+    assert refused.value.errors == errors
+    session.refresh(value)
+    assert value.value == 63.0
+    assert session.exec(select(AuditEvent).where(AuditEvent.verb == "correct_value")).all() == []
+
+
+def test_a_figure_of_another_indicator_is_not_found_under_this_one(session):
+    other = read_indicator_values(session, "police-officer-strength")[0]
+    for change in (
+        lambda: correct_value(session, key=KEY, value_id=other.id, value="1", note="", user=None),
+        lambda: withdraw_value(session, key=KEY, value_id=other.id, reason="x", user=None),
+    ):
+        with pytest.raises(IndicatorError) as refused:
+            change()
+        assert "This figure is no longer stored" in refused.value.errors["value_id"]
+    assert read_indicator_values(session, "police-officer-strength")[0].value == other.value
+
+
+def test_a_withdrawn_figure_leaves_charts_and_reports_and_is_listed_with_its_reason(session):
+    odd = store_odd_value(session, date(24, 12, 31))
+    plan = get_plan(session=session, slug=POLICE_PLAN)
+    assert build_indicator_sections(session, plan, PANEL_DATE)[0].left_out
+    with pytest.raises(IndicatorError) as refused:
+        withdraw_value(session, key=KEY, value_id=odd.id, reason=" ", user=office(session))
+    assert refused.value.errors == {"reason": "Say why the figure is withdrawn"}
+    withdraw_value(
+        session, key=KEY, value_id=odd.id, reason="Typed 0024 for 2024", user=office(session)
+    )
+    assert [v.period_end for v in read_indicator_values(session, KEY)] == [
+        date(2022, 6, 30),
+        date(2023, 7, 31),
+    ]
+    section = build_indicator_sections(session, plan, PANEL_DATE)[0]
+    assert section.left_out == [] and len(section.values) == 2
+    [withdrawn] = read_value_history(session, KEY).withdrawn
+    assert (withdrawn.period_label, withdrawn.period_end, withdrawn.value, withdrawn.reason) == (
+        "Q3 2024/25",
+        date(24, 12, 31),
+        71.0,
+        "Typed 0024 for 2024",
+    )
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "withdraw_value")).one()
+    assert '"period_end": "0024-12-31"' in event.before_json
+    assert '"withdrawn": true' in event.after_json
+
+
+def test_a_withdrawn_figure_takes_its_corrections_with_it(session):
+    value = june_2022(session)
+    user = office(session)
+    correct_value(session, key=KEY, value_id=value.id, value="64", note="", user=user)
+    withdraw_value(session, key=KEY, value_id=value.id, reason="Survey withdrawn", user=user)
+    history = read_value_history(session, KEY)
+    assert history.corrections == {}
+    assert [c.value for c in history.withdrawn[0].corrections] == [63.0]
+    assert history.withdrawn[0].value == 64.0
 
 
 # --- CSV upload -------------------------------------------------------------------------------
@@ -571,6 +765,60 @@ def test_chart_text_is_escaped_and_never_read_as_maths():
 def test_a_chart_with_no_values_says_so():
     svg = chart_svg(make_section(values=[]))
     assert "No figures yet" in svg
+
+
+ODD_VALUES = {
+    "the year 24": ("Q3 2024/25", date(24, 12, 31), 71.0),
+    "the year 1": ("x", date(1, 1, 1), 5.0),
+    "the year 9999": ("x", date(9999, 12, 31), 5.0),
+    "not a number": ("x", date(2023, 6, 30), math.nan),
+    "infinity": ("x", date(2023, 6, 30), math.inf),
+    "too large": ("x", date(2023, 6, 30), 1e308),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_VALUES.values(), ids=ODD_VALUES.keys())
+@pytest.mark.parametrize("others", [0, 1, 3], ids=["alone", "beside a bar", "in a line"])
+def test_a_figure_no_chart_can_place_is_left_out_and_said_to_be(odd, others):
+    """Such a figure crashed matplotlib (date arithmetic overflowed), for good."""
+    values = make_section().values[:others]
+    section = make_section(values=[odd, *values])
+    svg = fresh_svg(section)
+    png = chart_png(section)
+    assert png.startswith(b"\x89PNG")
+    assert "Not shown: 1 figure no chart can place (see the caption)." in svg
+    drawable = section.drawable()
+    assert drawable.values == values
+    assert drawable.left_out == [
+        f"{odd[0]} (period ending {odd[1].isoformat()}): "
+        + (f"{odd[2]:g}" if not math.isfinite(odd[2]) or odd[2] > 1e15 else drawable.format(odd[2]))
+    ]
+    assert (
+        "Left out, as no chart can show it (periods must end between 1 January 1900 and "
+        "31 December 2100)" in drawable.caption
+    )
+
+
+def test_a_target_no_chart_can_scale_to_is_left_out_too():
+    section = make_section(target=IndicatorMeasure(value=1e308, label="2024"))
+    assert "Target" not in fresh_svg(section)
+    assert section.drawable().left_out == ["the target: 1e+308"]
+    assert section.drawable().target is None
+
+
+def test_stored_figures_no_chart_can_place_are_left_out_of_report_sections(session):
+    store_odd_value(session, date(24, 12, 31))
+    store_odd_value(session, date(1, 1, 1), value=5.0)
+    plan = get_plan(session=session, slug=POLICE_PLAN)
+    section = build_indicator_sections(session, plan, PANEL_DATE)[0]
+    assert [value for _, _, value in section.values] == [63.0, 67.0]
+    assert section.left_out == [
+        "Q3 2024/25 (period ending 0001-01-01): 5%",
+        "Q3 2024/25 (period ending 0024-12-31): 71%",
+    ]
+    # What a published report stores reads back the same.
+    assert IndicatorSection.model_validate_json(section.model_dump_json()) == section
+    assert chart_svg(build_indicator_section(session, KEY)).startswith("<svg ")
 
 
 # --- The partial --------------------------------------------------------------------------------

@@ -423,6 +423,26 @@ def test_csv_imports_too(session, plan):
     assert actions["H2"]["updates"][0][1:4] == ("in_progress", "amber", "Recruitment delayed.")
 
 
+def test_rows_below_a_long_run_of_empty_rows_are_not_imported_and_the_preview_says_so(
+    session, plan
+):
+    rows = [
+        ["Ref", "Theme", "Action", "Due", "Status"],
+        ["S1", "Housing", "Read this one", "2020-03-31", "Complete"],
+        *[[None] * 5 for _ in range(1_000)],
+        ["S2", "Housing", "Left below the gap", "2020-03-31", "Complete"],
+    ]
+    before = row_counts(session)
+    preview, result = run_import(session, plan, "gap.xlsx", xlsx(rows))
+    assert [change.ref for change in preview.creates] == ["S1"]
+    assert result.created == 1
+    assert (
+        "Note: Reading stopped at row 1,003 of sheet 'Action plan': the 1,000 rows after row 2 "
+        "are empty, so anything below them was not read."
+    ) in "\n".join(preview.describe())
+    assert row_counts(session)["action"] == before["action"] + 1
+
+
 def test_the_office_can_change_the_proposed_mapping(session, plan):
     data = xlsx(
         [

@@ -4,6 +4,7 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 
@@ -184,3 +185,112 @@ def messy_workbook() -> bytes:
         ],
     ]
     return xlsx(rows, merges=("A1:J1", "C4:D4", "A4:A5", "B4:B5", "A6:J6", "A12:J12"))
+
+
+# --- Workbooks written as raw XML: what no spreadsheet program would save -------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" '
+        f'xmlns:r="{RELATIONSHIPS}"><sheets><sheet name="Action plan" sheetId="1" r:id="rId1"/>'
+        "</sheets></workbook>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def xml_row(number: int, values: list) -> str:
+    """One <row> of inline strings and numbers, its cells in columns A, B, C, ..."""
+    cells = []
+    for column, value in enumerate(values, start=1):
+        ref = f"{column_letters(column)}{number}"
+        if value is None:
+            continue
+        if isinstance(value, str):
+            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+        else:
+            cells.append(f'<c r="{ref}"><v>{value}</v></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def raw_xlsx(
+    rows: str, *, dimension: str | None = None, merges: list[str] | tuple[str, ...] = ()
+) -> bytes:
+    """A one-sheet workbook whose sheet is exactly this XML: ``rows`` is the inside of
+    <sheetData> (see xml_row), written with zipfile, as a hostile file would be."""
+    merged = ""
+    if merges:
+        merged = (
+            f'<mergeCells count="{len(merges)}">'
+            + "".join(f'<mergeCell ref="{ref}"/>' for ref in merges)
+            + "</mergeCells>"
+        )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
+        + (f'<dimension ref="{dimension}"/>' if dimension else "")
+        + f"<sheetData>{rows}</sheetData>{merged}</worksheet>"
+    )
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in _PARTS.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return output.getvalue()
+
+
+def with_shared_strings(data: bytes, count: int) -> bytes:
+    """The workbook with a shared string table of ``count`` strings, which openpyxl reads whole
+    when it opens the file (and which compresses to almost nothing)."""
+    table = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'
+        + "<si><t>a</t></si>" * count
+        + "</sst>"
+    )
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>",
+                )
+            target.writestr(item, content)
+        target.writestr("xl/sharedStrings.xml", table)
+    return output.getvalue()

@@ -9,7 +9,8 @@ from markupsafe import escape
 from pypdf import PdfReader
 from sqlmodel import select
 
-from app.core.models import Board, Meeting
+from app.core.models import Board, IndicatorValue, Meeting
+from app.domain.indicators import read_latest_indicator
 from app.domain.progress import get_plan
 from app.reports.highlight import StatusRow, build_highlight, describe_changes, with_edited_text
 from app.reports.highlight_formats import (
@@ -134,6 +135,28 @@ def test_the_plans_indicators_are_charts_with_their_source(april_2019):
     assert "Illustrative" in page
     document = Document(io.BytesIO(render_highlight_docx(report)))
     assert len(document.inline_shapes) == 4  # the charts as pictures
+
+
+@pytest.mark.parametrize("period_end", [date(24, 12, 31), date(1, 1, 1)])
+def test_a_stored_figure_no_chart_can_place_is_left_out_of_every_format(session, period_end):
+    """Such a figure once made the highlight report, its PDF and Word files fail for good."""
+    plan = get_plan(session=session, slug="reduced-offending-2018-21")
+    indicator = read_latest_indicator(session, "first-time-entrants-juvenile")
+    session.add(
+        IndicatorValue(
+            indicator_id=indicator.id, period_label="2018/19", period_end=period_end, value=400.0
+        )
+    )
+    session.flush()
+    report = build_highlight(session, plan, as_at=date(2019, 4, 15))
+    section = report.indicators[0]
+    assert section.key == "first-time-entrants-juvenile"
+    assert section.left_out == [f"2018/19 (period ending {period_end.isoformat()}): 400"]
+    assert all(day.year > 1900 for _, day, _ in section.values)
+    page = render_highlight_html(report)
+    assert page.count("<svg") == 4 and "Not shown: 1 figure no chart can place" in page
+    assert PdfReader(io.BytesIO(render_highlight_pdf(report))).pages
+    assert len(Document(io.BytesIO(render_highlight_docx(report))).inline_shapes) == 4
 
 
 def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, count_statements):

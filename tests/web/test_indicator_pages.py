@@ -1,13 +1,21 @@
 """The indicator pages: reading for everyone signed in, the office's forms, and who may post."""
 
+import json
+from datetime import date
+
 import pytest
 from sqlmodel import func, select
 
-from app.core.models import IndicatorValue
-from app.domain.indicators import read_indicator_values, read_indicator_versions
+from app.core.models import AuditEvent, IndicatorValue
+from app.domain.indicators import (
+    read_indicator_values,
+    read_indicator_versions,
+    read_latest_indicator,
+)
 from tests.conftest import csrf_from
 
 KEY = "confidence-in-police"
+PLAN = "police-and-crime-plan-2021-24"
 CSV_HEADER = "indicator,period,period_end,value,note\n"
 
 
@@ -113,6 +121,12 @@ def test_a_bad_value_is_refused_with_an_error_summary_and_nothing_saved(admin, s
             id="bad date",
         ),
         pytest.param(
+            f"{KEY},Q3 2024/25,0024-12-31,68,\n",
+            "row 2, period_end: 0024-12-31 is not a date plantrack can chart: it must be "
+            "between 1 January 1900 and 31 December 2100 (check the year)",
+            id="year 24",
+        ),
+        pytest.param(
             f"{KEY},Oct 2023,2023-10-31,68,\n{KEY},Oct 2023,2023-10-31,68,\n",
             f"row 3: duplicate period 2023-10-31 for {KEY}",
             id="duplicate in file",
@@ -216,14 +230,25 @@ def test_a_revision_that_changes_nothing_is_refused(admin, session):
 
 POSTS = [
     (f"/indicators/{KEY}/values", {"period_end": "2024-01-31", "value": "70"}),
+    (f"/indicators/{KEY}/values/{{value_id}}/correct", {"value": "70"}),
+    (f"/indicators/{KEY}/values/{{value_id}}/withdraw", {"reason": "Wrong"}),
     (f"/indicators/{KEY}/revise", {"title": "Changed"}),
     ("/indicators/upload", {}),
 ]
 
 
+def first_value(session) -> IndicatorValue:
+    return read_indicator_values(session, KEY)[0]
+
+
+def value_state(session) -> list[tuple]:
+    return [(v.id, v.period_end, v.value, v.note) for v in read_indicator_values(session, KEY)]
+
+
 @pytest.mark.parametrize("path, data", POSTS)
 def test_viewer_cannot_post(viewer, session, path, data):
-    before = value_count(session)
+    path = path.format(value_id=first_value(session).id)
+    before = value_state(session)
     csrf = csrf_from(viewer.get("/indicators").text)
     files = {"file": ("v.csv", (CSV_HEADER + f"{KEY},Jan,2024-01-31,70,\n").encode(), "text/csv")}
     response = viewer.post(
@@ -233,7 +258,7 @@ def test_viewer_cannot_post(viewer, session, path, data):
         follow_redirects=False,
     )
     assert response.status_code == 403
-    assert value_count(session) == before
+    assert value_state(session) == before
     assert len(read_indicator_versions(session, KEY)) == 1
 
 
@@ -251,12 +276,13 @@ def test_anonymous_is_sent_to_sign_in(app_client, path):
 
 @pytest.mark.parametrize("path, data", POSTS)
 def test_anonymous_posts_are_sent_to_sign_in_and_change_nothing(app_client, session, path, data):
-    before = value_count(session)
+    path = path.format(value_id=first_value(session).id)
+    before = value_state(session)
     csrf = csrf_from(app_client.get("/sign-in").text)
     response = app_client.post(path, data={"csrf_token": csrf} | data, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=")
-    assert value_count(session) == before
+    assert value_state(session) == before
 
 
 def test_posts_without_the_csrf_token_are_refused(admin, session):
@@ -268,3 +294,163 @@ def test_posts_without_the_csrf_token_are_refused(admin, session):
     )
     assert response.status_code == 403
     assert value_count(session) == before
+
+
+def test_the_office_is_told_every_form_of_date_the_one_parser_reads(admin):
+    for page in (admin.get("/indicators/upload").text, admin.get(f"/indicators/{KEY}").text):
+        assert "31/03/2018 or 2018-03-31" in page
+        assert "March 2018" in page and "Q4 2017/18" in page
+
+
+# --- Odd figures stored before periods were checked, and correcting or withdrawing them -------
+
+
+def store_odd_value(session, period_end: date) -> IndicatorValue:
+    """A figure as the form accepted before its period was checked: the year 24 for 2024."""
+    odd = IndicatorValue(
+        indicator_id=read_latest_indicator(session, KEY).id,
+        period_label="Q3 2024/25",
+        period_end=period_end,
+        value=71.0,
+        note="typed 0024",
+    )
+    session.add(odd)
+    session.commit()
+    return odd
+
+
+@pytest.mark.parametrize("period_end", [date(24, 12, 31), date(1, 1, 1)])
+def test_a_stored_figure_no_chart_can_place_breaks_no_page_report_or_publication(
+    admin, session, period_end
+):
+    """Such a figure made the indicator's page, the plan's highlight report, its PDF and
+    publishing answer 500 for good."""
+    store_odd_value(session, period_end)
+    page = admin.get(f"/indicators/{KEY}")
+    assert page.status_code == 200
+    assert "Not in charts or reports" in page.text
+    assert "Left out, as no chart can show it" in page.text
+    assert f"Q3 2024/25 (period ending {period_end.isoformat()}): 71%" in page.text
+    highlight = admin.get(f"/plans/{PLAN}/reports/highlight")
+    assert highlight.status_code == 200
+    assert f"period ending {period_end.isoformat()}" in highlight.text
+    pdf = admin.get(f"/plans/{PLAN}/reports/highlight.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    published = admin.post(
+        f"/plans/{PLAN}/reports/highlight/publish",
+        data={"csrf_token": admin.csrf},
+        follow_redirects=False,
+    )
+    assert published.status_code == 303, published.text
+    assert admin.get(published.headers["location"]).status_code == 200
+
+
+def test_the_office_corrects_a_figure_in_place_and_the_audit_keeps_before_and_after(admin, session):
+    value = first_value(session)
+    response = admin.post(
+        f"/indicators/{KEY}/values/{value.id}/correct",
+        data={
+            "csrf_token": admin.csrf,
+            "value": "64",
+            "note": "Revised by the survey team",
+            "reason": "The survey was reweighted",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/indicators/{KEY}?done=corrected"
+    session.refresh(value)
+    assert (value.value, value.note) == (64.0, "Revised by the survey team")
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "correct_value")).one()
+    figure = {"value_id": value.id, "period": "June 2022", "period_end": "2022-06-30"}
+    assert json.loads(event.before_json) == figure | {"value": 63.0, "note": ""}
+    assert json.loads(event.after_json) == figure | {
+        "value": 64.0,
+        "note": "Revised by the survey team",
+        "reason": "The survey was reweighted",
+    }
+    assert event.summary == (
+        f"Corrected the figure for '{KEY}', June 2022 (period ending 2022-06-30): 63 to 64 and "
+        "the note. Reason: The survey was reweighted"
+    )
+    page = admin.get(response.headers["location"]).text
+    assert "The value has been corrected." in page
+    assert ">64%</td>" in page
+    assert "it was 63%" in page and "Reason: The survey was reweighted" in page
+
+
+def test_the_office_withdraws_a_figure_which_leaves_charts_and_reports(admin, session):
+    odd = store_odd_value(session, date(24, 12, 31))
+    response = admin.post(
+        f"/indicators/{KEY}/values/{odd.id}/withdraw",
+        data={"csrf_token": admin.csrf, "reason": "The year was typed as 0024"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/indicators/{KEY}?done=withdrawn"
+    assert [v.period_end for v in read_indicator_values(session, KEY)] == [
+        date(2022, 6, 30),
+        date(2023, 7, 31),
+    ]
+    page = admin.get(response.headers["location"]).text
+    assert "Withdrawn values" in page
+    assert "The year was typed as 0024" in page
+    assert "Left out" not in page
+    assert "period ending 0024-12-31" not in admin.get(f"/plans/{PLAN}/reports/highlight").text
+    # Withdrawn, the figure's period may be recorded again, with the right year.
+    again = admin.post(
+        f"/indicators/{KEY}/values",
+        data={
+            "csrf_token": admin.csrf,
+            "period_label": "Q3 2023/24",
+            "period_end": "2023-12-31",
+            "value": "71",
+        },
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+
+
+def test_a_withdrawal_needs_a_reason_and_what_was_typed_is_kept(admin, session):
+    value = first_value(session)
+    before = value_state(session)
+    response = admin.post(
+        f"/indicators/{KEY}/values/{value.id}/withdraw",
+        data={"csrf_token": admin.csrf, "reason": "  "},
+    )
+    assert response.status_code == 400
+    page = response.text
+    assert "govuk-error-summary" in page
+    assert f'href="#withdraw-{value.id}-reason">Say why the figure is withdrawn' in page
+    assert f'id="withdraw-{value.id}-reason-error"' in page
+    assert value_state(session) == before
+    response = admin.post(
+        f"/indicators/{KEY}/values/{value.id}/correct",
+        data={"csrf_token": admin.csrf, "value": "sixty", "note": "kept"},
+    )
+    assert response.status_code == 400
+    assert f'href="#correct-{value.id}-value">&#39;sixty&#39; is not a number' in response.text
+    assert 'value="sixty"' in response.text and 'value="kept"' in response.text
+    assert value_state(session) == before
+
+
+def test_a_figure_withdrawn_meanwhile_cannot_be_corrected_or_withdrawn_again(admin, session):
+    value = first_value(session)
+    path = f"/indicators/{KEY}/values/{value.id}"
+    first = admin.post(f"{path}/withdraw", data={"csrf_token": admin.csrf, "reason": "Duplicate"})
+    assert first.status_code == 200  # followed to the page
+    for action, data in (("withdraw", {"reason": "Again"}), ("correct", {"value": "1"})):
+        response = admin.post(f"{path}/{action}", data={"csrf_token": admin.csrf} | data)
+        assert response.status_code == 409
+        assert "This figure is no longer stored" in response.text
+
+
+def test_viewers_see_withdrawn_figures_but_no_forms(viewer, admin_client, session):
+    value = first_value(session)
+    admin_client.post(
+        f"/indicators/{KEY}/values/{value.id}/withdraw",
+        data={"csrf_token": admin_client.csrf, "reason": "Survey withdrawn by its publisher"},
+    )
+    page = viewer.get(f"/indicators/{KEY}").text
+    assert "Withdrawn values" in page and "Survey withdrawn by its publisher" in page
+    assert "Correct or withdraw" not in page

@@ -60,6 +60,7 @@ BAD_INPUT = [
     ({"commentary": ""}, "Enter a commentary"),
     ({"commentary": "x" * 100_000}, "10,000 characters or fewer"),
     ({"effective_on": "2017-01-01"}, "on or after the start of the plan"),
+    ({"effective_on": "2021-04-01"}, "on or before the end of the plan"),
     ({"effective_on": "31/13/2019"}, "is not a date"),
     ({"stage": "complete", "rag": "red"}, "only given to an action in progress"),
     ({"rag": "red"}, "a Red rating needs one"),
@@ -188,3 +189,85 @@ def test_the_office_turns_approval_on_for_a_plan(admin_client, editor, session):
         data={"required": "no", "csrf_token": editor.csrf},
     )
     assert forbidden.status_code == 403
+
+
+CLOSED_ACTION = "/plans/reducing-offending-2015-18/actions/P3"
+
+
+def test_an_action_of_a_closed_plan_takes_no_update(admin_client, session):
+    """Measured: an update effective 31 March 2018 on the closed plan changed the Panel's
+    headline from 42 (79%) to 43 (81%)."""
+    page = admin_client.get(CLOSED_ACTION).text
+    assert "Record an update" not in page and 'name="commentary"' not in page
+    assert "is closed: its updates are frozen" in page
+    before = updates(session)
+    response = admin_client.post(
+        f"{CLOSED_ACTION}/updates",
+        data={
+            "stage": "complete",
+            "commentary": "Done after all.",
+            "effective_on": "2018-03-31",
+            "version": "1",
+            "csrf_token": admin_client.csrf,
+        },
+    )
+    assert response.status_code == 409
+    assert "is closed" in response.text
+    assert updates(session) == before
+    progress = admin_client.get("/api/v1/plans/reducing-offending-2015-18/progress").json()
+    assert (progress["complete"], progress["percent_complete"]) == (42, 79)
+
+
+def test_a_carried_forward_original_points_to_its_successor(admin_client, session):
+    original = session.exec(
+        select(Action).where(Action.id.in_(select(Action.carried_forward_from_id)))
+    ).first()
+    successor = session.exec(
+        select(Action).where(Action.carried_forward_from_id == original.id)
+    ).first()
+    from app.core.models import Plan
+
+    plan = session.get(Plan, original.plan_id)
+    next_plan = session.get(Plan, successor.plan_id)
+    # Reopen the original's plan for the test: the refusal must not rest on the plan's closure.
+    plan.status = "active"
+    session.add(plan)
+    session.flush()
+    path = f"/plans/{plan.slug}/actions/{original.ref}"
+    page = admin_client.get(path).text
+    assert "was carried forward to" in page
+    assert f'href="/plans/{next_plan.slug}/actions/{successor.ref}"' in page
+    before = updates(session)
+    response = admin_client.post(
+        f"{path}/updates",
+        data={
+            "stage": "complete",
+            "commentary": "Done here instead.",
+            "effective_on": plan.period_end.isoformat(),
+            "version": str(original.version),
+            "csrf_token": admin_client.csrf,
+        },
+    )
+    assert response.status_code == 409
+    assert "record its progress there" in response.text
+    assert updates(session) == before
+
+
+def test_a_due_date_typed_day_first_is_stored_as_a_date_not_a_label(admin_client, session):
+    page = admin_client.get(f"{ACTION}/edit").text
+    response = admin_client.post(
+        f"{ACTION}/edit",
+        data={
+            "title": "Same",
+            "description": "",
+            "due": "31/03/2020",
+            "csrf_token": csrf_from(page),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    action = session.exec(
+        select(Action).where(Action.ref == "OM1").order_by(Action.id.desc())
+    ).first()
+    session.refresh(action)
+    assert (action.due_date.isoformat(), action.due_label) == ("2020-03-31", "")
