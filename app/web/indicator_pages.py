@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.models import Better, Indicator, User
-from app.deps import AdminUser, CurrentUser, QueryCount, SessionDep
+from app.deps import AdminUser, CurrentUser, PathId, QueryCount, SessionDep
 from app.domain.indicators import (
     DEFINITION_FIELDS,
     EARLIEST_PERIOD_END,
@@ -282,7 +282,7 @@ def _row_errors(error: IndicatorError, form_id: str) -> dict[str, str]:
 def create_correction(
     request: Request,
     key: str,
-    value_id: int,
+    value_id: PathId,
     session: SessionDep,
     user: AdminUser,
     value: str = Form(""),
@@ -312,7 +312,7 @@ def create_correction(
 def create_withdrawal(
     request: Request,
     key: str,
-    value_id: int,
+    value_id: PathId,
     session: SessionDep,
     user: AdminUser,
     reason: str = Form(""),

@@ -46,11 +46,15 @@ def test_an_anonymous_visitor_gets_404_for_an_impossible_public_report(app_clien
     assert app_client.get(path).status_code == 404
 
 
-def test_an_impossible_update_id_in_a_post_is_404(admin):
-    response = admin.post(
-        f"/approvals/{HUGE}", data={"csrf_token": admin.csrf, "decision": "approve"}
-    )
-    assert response.status_code == 404
+def test_an_impossible_id_in_a_post_is_404(admin, session):
+    key = session.exec(select(Indicator.key)).first()
+    for path in (
+        f"/approvals/{HUGE}",
+        f"/indicators/{key}/values/{HUGE}/correct",
+        f"/indicators/{key}/values/{HUGE}/withdraw",
+    ):
+        response = admin.post(path, data={"csrf_token": admin.csrf, "decision": "approve"})
+        assert response.status_code == 404, path
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from starlette.routing import Mount
 
 from app.core.config import get_settings
-from app.core.models import Board, Indicator, StatusUpdate, User
+from app.core.models import Board, Indicator, IndicatorValue, StatusUpdate, User
 from app.deps import cookie_name
 from app.domain.auth import PRESESSION_COOKIE, SESSION_COOKIE, start_session
 from tests.conftest import csrf_from, sign_in
@@ -83,6 +83,7 @@ def demo_values(session, report_id: int) -> dict[str, str]:
         "key": session.exec(select(Indicator.key)).first(),
         "short_name": session.exec(select(Board.short_name)).first(),
         "update_id": str(session.exec(select(StatusUpdate.id)).first()),
+        "value_id": str(session.exec(select(IndicatorValue.id)).first()),
     }
 
 
