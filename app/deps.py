@@ -8,13 +8,15 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Query, Request
+from pydantic import AfterValidator
 from sqlmodel import Session
 
+from app.core.config import get_settings
 from app.core.db import writing
 from app.core.models import Action, Plan, Role, User
 from app.domain.actions import get_action
-from app.domain.as_at import AsAtError, ReportDates, resolve_dates
+from app.domain.as_at import AsAtError, ReportDates, check_in_range, resolve_dates
 from app.domain.auth import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
@@ -31,6 +33,24 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # own_transaction), so that their slow part holds no lock: signing in checks a password with
 # argon2 (tens of milliseconds), which must not queue every other writer behind it.
 WRITES_IN_OWN_TRANSACTIONS = {("POST", "/sign-in")}
+
+# Numbers and dates as they come in from a request, bounded once here: an id no table can hold
+# (ids are PostgreSQL integers) is a page that does not exist (404), never a query that fails;
+# a date outside the years plantrack reads is refused with the words of app.domain.as_at.
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+FormId = Annotated[int | None, Form(ge=1, le=MAX_ID)]
+RequiredFormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+QueryCount = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _date_in_range(value: date | None) -> date | None:
+    return value if value is None else check_in_range(value)
+
+
+QueryDate = Annotated[date | None, Query(), AfterValidator(_date_in_range)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -83,13 +103,20 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+def cookie_name(name: str) -> str:
+    """A cookie's name as sent. Where cookies are secure it carries the __Host- prefix: a browser
+    then keeps it only if it came over HTTPS from this very host for the whole site, so a
+    neighbouring subdomain can neither plant nor overwrite a session."""
+    return f"__Host-{name}" if get_settings().secure_cookies else name
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def get_signed_in(request: Request, session: SessionDep) -> SignedIn | None:
     if not hasattr(request.state, "signed_in"):
-        signed_in = load_session(session, request.cookies.get(SESSION_COOKIE))
+        signed_in = load_session(session, request.cookies.get(cookie_name(SESSION_COOKIE)))
         request.state.signed_in = signed_in
         request.state.user = (
             UserView(
@@ -104,7 +131,7 @@ def get_signed_in(request: Request, session: SessionDep) -> SignedIn | None:
         request.state.csrf_token = (
             signed_in.auth_session.csrf_token
             if signed_in
-            else presession_csrf_token(request.cookies.get(PRESESSION_COOKIE) or "")
+            else presession_csrf_token(request.cookies.get(cookie_name(PRESESSION_COOKIE)) or "")
         )
     return request.state.signed_in
 
@@ -151,7 +178,7 @@ async def verify_csrf(request: Request, signed_in: OptionalSignedIn) -> None:
     if signed_in is not None:
         expected = signed_in.auth_session.csrf_token
     else:
-        nonce = request.cookies.get(PRESESSION_COOKIE)
+        nonce = request.cookies.get(cookie_name(PRESESSION_COOKIE))
         expected = presession_csrf_token(nonce) if nonce else None
     if not tokens_match(expected, given if isinstance(given, str) else None):
         raise HTTPException(

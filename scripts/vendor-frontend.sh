@@ -7,12 +7,15 @@ set -euo pipefail
 GOVUK_FRONTEND=6.6.0
 HTMX=2.0.11
 AXE_CORE=4.14.1
+SWAGGER_UI=5.35.0
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-npm pack --silent "govuk-frontend@$GOVUK_FRONTEND" "htmx.org@$HTMX" "axe-core@$AXE_CORE" >/dev/null
-for package in govuk-frontend-$GOVUK_FRONTEND htmx.org-$HTMX axe-core-$AXE_CORE; do
+npm pack --silent "govuk-frontend@$GOVUK_FRONTEND" "htmx.org@$HTMX" "axe-core@$AXE_CORE" \
+  "swagger-ui-dist@$SWAGGER_UI" >/dev/null
+for package in govuk-frontend-$GOVUK_FRONTEND htmx.org-$HTMX axe-core-$AXE_CORE \
+  swagger-ui-dist-$SWAGGER_UI; do
   mkdir "$package" && tar xzf "$package.tgz" -C "$package"
 done
 
@@ -30,9 +33,20 @@ cp "htmx.org-$HTMX/package/dist/htmx.min.js" "$htmx/"
 cp "htmx.org-$HTMX/package/LICENSE" "$htmx/LICENSE"
 echo "$HTMX" >"$htmx/VERSION"
 
+# Swagger UI for /api/docs: the bundle and its stylesheet only, without the source-map comments
+# (the maps are not vendored). static/js/api-docs.js starts it: the page has no inline script.
+swagger="$root/static/vendor/swagger-ui"
+rm -rf "$swagger" && mkdir -p "$swagger"
+for file in swagger-ui-bundle.js swagger-ui.css; do
+  sed -e '/^\/[\/*]# sourceMappingURL=/d' "swagger-ui-dist-$SWAGGER_UI/package/$file" >"$swagger/$file"
+done
+cp "swagger-ui-dist-$SWAGGER_UI/package/LICENSE" "swagger-ui-dist-$SWAGGER_UI/package/NOTICE" \
+  "swagger-ui-dist-$SWAGGER_UI/package/swagger-ui-bundle.js.LICENSE.txt" "$swagger/"
+echo "$SWAGGER_UI" >"$swagger/VERSION"
+
 axe="$root/tests/browser/vendor"
 mkdir -p "$axe"
 cp "axe-core-$AXE_CORE/package/axe.min.js" "$axe/axe.min.js"
 cp "axe-core-$AXE_CORE/package/LICENSE" "$axe/axe-core-LICENSE"
 echo "$AXE_CORE" >"$axe/axe-core-VERSION"
-echo "vendored govuk-frontend $GOVUK_FRONTEND, htmx.org $HTMX, axe-core $AXE_CORE"
+echo "vendored govuk-frontend $GOVUK_FRONTEND, htmx.org $HTMX, swagger-ui-dist $SWAGGER_UI, axe-core $AXE_CORE"

@@ -22,6 +22,23 @@ class AsAtError(ValueError):
         self.message = message
 
 
+# The dates plantrack reads: wide enough for any plan, and far enough inside Python's and the
+# databases' calendars that a date three months either side of one can always be computed.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def check_in_range(value: date, field: str = "date") -> date:
+    """The date, if plantrack can read a plan at it; else AsAtError."""
+    if not EARLIEST <= value <= LATEST:
+        raise AsAtError(
+            field,
+            f"{uk_date(value)} is outside the dates plantrack reads "
+            f"({uk_date(EARLIEST)} to {uk_date(LATEST)}).",
+        )
+    return value
+
+
 def default_as_at(plan: Plan, today: date | None = None) -> date:
     """A plan that is closed or whose period has ended is read as at its end date; any other
     as at today."""
@@ -72,6 +89,10 @@ def resolve_dates(
     plan: Plan, *, as_at: date | None = None, since: date | None = None, today: date | None = None
 ) -> ReportDates:
     """The as-at date (default: default_as_at) and the optional "changes since" date, checked."""
+    if as_at is not None:
+        check_in_range(as_at, "as_at")
+    if since is not None:
+        check_in_range(since, "since")
     resolved = as_at or default_as_at(plan, today)
     if since is not None and since >= resolved:
         raise AsAtError(

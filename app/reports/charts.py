@@ -259,6 +259,18 @@ _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(url\(#|href="#)([^")]+)')
+_STYLE_ELEMENT = re.compile(r"\s*<style[^>]*>.*?</style>", re.DOTALL)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def _presentation_attributes(match: re.Match) -> str:
+    """style="fill: #fff; stroke-width: 0.8" as fill="#fff" stroke-width="0.8": the same drawing,
+    with no inline style for the pages' Content-Security-Policy to refuse. Every property
+    matplotlib writes (fill, stroke*, font-*, text-anchor, opacity) is an SVG attribute too."""
+    declarations = (part.partition(":") for part in match[1].split(";"))
+    return "".join(
+        f' {name.strip()}="{value.strip()}"' for name, _colon, value in declarations if name.strip()
+    )
 
 
 def _svg_element(svg: str, section: IndicatorSection) -> str:
@@ -266,17 +278,21 @@ def _svg_element(svg: str, section: IndicatorSection) -> str:
     to this indicator (several charts share a page), an accessible name and a fluid width."""
     svg = svg[svg.index("<svg") :]
     svg = _METADATA.sub("", svg)
+    # matplotlib's one rule (*{stroke-linejoin: round; stroke-linecap: butt}), as attributes of
+    # the root, which every element inherits; then each style attribute as attributes.
+    svg = _STYLE_ELEMENT.sub("", svg, count=1)
+    svg = _STYLE_ATTRIBUTE.sub(_presentation_attributes, svg)
     prefix = re.sub(r"[^A-Za-z0-9-]", "-", f"chart-{section.key}-v{section.version}-")
     svg = _ID.sub(lambda match: f'id="{prefix}{match[1]}"', svg)
     svg = _REFERENCE.sub(lambda match: f"{match[1]}{prefix}{match[2]}", svg)
     description = html.escape(chart_description(section), quote=True)
     opening_end = svg.index(">") + 1
     # Without width and height attributes the chart keeps its viewBox's proportions at any
-    # width (browsers and WeasyPrint alike); the style caps it at its drawn size.
+    # width (browsers and WeasyPrint alike); report.css's pt-chart caps it at its drawn size.
     opening = _SIZE.sub("", svg[:opening_end]).replace(
         "<svg ",
-        f'<svg role="img" aria-label="{description}" focusable="false" '
-        f'style="width: 100%; max-width: {SIZE_INCHES[0] * 72:g}pt; height: auto" ',
+        f'<svg role="img" aria-label="{description}" focusable="false" class="pt-chart" '
+        'stroke-linejoin="round" stroke-linecap="butt" ',
         1,
     )
     return f"{opening}\n <title>{description}</title>{svg[opening_end:]}".rstrip() + "\n"

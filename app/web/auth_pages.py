@@ -4,7 +4,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.config import get_settings
-from app.deps import CurrentUser, OptionalSignedIn, SessionDep
+from app.deps import CurrentUser, OptionalSignedIn, SessionDep, cookie_name
 from app.domain.audit import record_event
 from app.domain.auth import (
     PRESESSION_COOKIE,
@@ -30,6 +30,13 @@ def address_of(request: Request) -> str:
     )
 
 
+def _forget(response, name: str) -> None:
+    # A browser ignores a __Host- cookie (even its deletion) that is not marked Secure.
+    response.delete_cookie(
+        cookie_name(name), secure=get_settings().secure_cookies, httponly=True, samesite="lax"
+    )
+
+
 def safe_next(next_path: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if next_path and next_path.startswith("/") and not next_path.startswith("//"):
@@ -45,7 +52,7 @@ def _sign_in_page(
     error: str | None = None,
     status_code: int = 200,
 ):
-    nonce = request.cookies.get(PRESESSION_COOKIE)
+    nonce = request.cookies.get(cookie_name(PRESESSION_COOKIE))
     new_nonce = None
     if not nonce:
         new_nonce = secrets.token_urlsafe(24)
@@ -58,7 +65,7 @@ def _sign_in_page(
     )
     if new_nonce:
         response.set_cookie(
-            PRESESSION_COOKIE,
+            cookie_name(PRESESSION_COOKIE),
             new_nonce,
             httponly=True,
             samesite="lax",
@@ -107,14 +114,14 @@ def create_sign_in(
     response = RedirectResponse(next_path, status_code=303)
     settings = get_settings()
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE),
         token,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
         max_age=settings.session_max_hours * 3600,
     )
-    response.delete_cookie(PRESESSION_COOKIE)
+    _forget(response, PRESESSION_COOKIE)
     return response
 
 
@@ -123,7 +130,7 @@ def create_sign_out(session: SessionDep, signed_in: OptionalSignedIn):
     if signed_in:
         revoke_session(session, signed_in.auth_session)
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    _forget(response, SESSION_COOKIE)
     return response
 
 
@@ -162,5 +169,5 @@ def update_password(
         summary=f"{user.email} changed their password",
     )
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    _forget(response, SESSION_COOKIE)
     return response

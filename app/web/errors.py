@@ -18,8 +18,10 @@ TITLES = {
     404: "Page not found",
     405: "That is not allowed here",
     409: "Someone else changed this first",
+    413: "What was sent is too large",
     422: "There is a problem with the request",
 }
+NOT_FOUND = "There is no page at this address."
 
 
 def _wants_json(request: Request) -> bool:
@@ -35,6 +37,9 @@ def _describe(error: RequestValidationError) -> list[str]:
         value = issue.get("input")
         if issue["type"].startswith("date"):
             messages.append(f"{where}: '{value}' is not a date in the form YYYY-MM-DD")
+        elif issue["type"] == "value_error":
+            # A rule of plantrack's own (a date outside the years it reads, say): its words.
+            messages.append(f"{where}: {issue['ctx']['error']}")
         else:
             messages.append(f"{where}: {issue['msg']}")
     return messages
@@ -54,6 +59,9 @@ def error_page(request: Request, status_code: int, messages: list[str]):
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
+        # A path whose id is not a number, or no id plantrack could hold, names nothing: 404.
+        if all(issue["loc"][:1] == ("path",) for issue in error.errors()):
+            return error_page(request, 404, [NOT_FOUND])
         # A malformed query (a bad date, say) is the client's mistake: 400 with what to fix.
         return error_page(request, 400 if not _wants_json(request) else 422, _describe(error))
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.models import Better, Indicator, User
-from app.deps import AdminUser, CurrentUser, SessionDep
+from app.deps import AdminUser, CurrentUser, PathId, QueryCount, SessionDep
 from app.domain.indicators import (
     DEFINITION_FIELDS,
     EARLIEST_PERIOD_END,
@@ -70,7 +70,7 @@ def _versions_or_404(session: Session, key: str) -> list[Indicator]:
 
 @router.get("/indicators")
 def read_indicators(
-    request: Request, session: SessionDep, user: CurrentUser, uploaded: int | None = None
+    request: Request, session: SessionDep, user: CurrentUser, uploaded: QueryCount = None
 ):
     indicators = list_latest_indicators(session)
     series = read_values_by_key(session, [indicator.key for indicator in indicators])
@@ -282,7 +282,7 @@ def _row_errors(error: IndicatorError, form_id: str) -> dict[str, str]:
 def create_correction(
     request: Request,
     key: str,
-    value_id: int,
+    value_id: PathId,
     session: SessionDep,
     user: AdminUser,
     value: str = Form(""),
@@ -312,7 +312,7 @@ def create_correction(
 def create_withdrawal(
     request: Request,
     key: str,
-    value_id: int,
+    value_id: PathId,
     session: SessionDep,
     user: AdminUser,
     reason: str = Form(""),

@@ -5,7 +5,15 @@ from datetime import date
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import AdminUser, SessionDep
+from app.deps import (
+    AdminUser,
+    PageNumber,
+    PathId,
+    QueryDate,
+    QueryId,
+    RequiredFormId,
+    SessionDep,
+)
 from app.domain.audit import audit_filter_choices, read_events
 from app.domain.cycle import CompletionPage, read_approvals_page, read_completion_page
 from app.domain.errors import NotFound
@@ -50,7 +58,7 @@ def read_completion(
     session: SessionDep,
     user: AdminUser,
     plan: str | None = None,
-    meeting: int | None = None,
+    meeting: QueryId = None,
 ):
     return _render_completion(request, _completion(session, plan, meeting))
 
@@ -76,8 +84,8 @@ def create_reminders(
     request: Request,
     session: SessionDep,
     user: AdminUser,
+    meeting: RequiredFormId,
     plan: str = Form(...),
-    meeting: int = Form(...),
 ):
     return _send(request, session, user, plan, meeting, send_reminders)
 
@@ -106,7 +114,7 @@ def read_approvals(
 @router.post("/approvals/{update_id}")
 def update_approval(
     request: Request,
-    update_id: int,
+    update_id: PathId,
     session: SessionDep,
     user: AdminUser,
     decision: str = Form(""),
@@ -150,11 +158,10 @@ def read_audit(
     actor: str | None = None,
     verb: str | None = None,
     entity_type: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    page: int = 1,
+    since: QueryDate = None,
+    until: QueryDate = None,
+    page: PageNumber = 1,
 ):
-    page = max(page, 1)
     events = read_events(
         session,
         actor=actor,

@@ -10,7 +10,17 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from app.core.models import Meeting, Plan, PublishedReport
-from app.deps import AdminUser, CurrentUser, OptionalSignedIn, PlanDep, SessionDep
+from app.deps import (
+    AdminUser,
+    CurrentUser,
+    FormId,
+    OptionalSignedIn,
+    PathId,
+    PlanDep,
+    QueryDate,
+    QueryId,
+    SessionDep,
+)
 from app.domain.as_at import AsAtError, plan_state_notice, resolve_dates
 from app.domain.boards import (
     MeetingCancelled,
@@ -89,8 +99,8 @@ def read_highlight(
     plan: PlanDep,
     session: SessionDep,
     user: CurrentUser,
-    meeting: int | None = None,
-    as_at: date | None = None,
+    meeting: QueryId = None,
+    as_at: QueryDate = None,
 ):
     chosen, report = _highlight(session, plan, meeting, as_at)
     controls = templates.env.get_template("reports/_highlight_controls.html").render(
@@ -114,8 +124,8 @@ def read_highlight_file(
     extension: str,
     session: SessionDep,
     user: CurrentUser,
-    meeting: int | None = None,
-    as_at: date | None = None,
+    meeting: QueryId = None,
+    as_at: QueryDate = None,
 ):
     if extension not in HIGHLIGHT_FORMATS or extension == "html":
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
@@ -142,7 +152,7 @@ def create_highlight_publication(
     plan: PlanDep,
     session: SessionDep,
     user: AdminUser,
-    meeting: int | None = Form(None),
+    meeting: FormId = None,
     as_at: str = Form(""),
     activity: str = Form(""),
     planned: str = Form(""),
@@ -159,7 +169,7 @@ def create_appendix_publication(
     plan: PlanDep,
     session: SessionDep,
     user: AdminUser,
-    meeting: int | None = Form(None),
+    meeting: FormId = None,
     as_at: str = Form(""),
     since: str = Form(""),
 ):
@@ -174,14 +184,14 @@ def create_appendix_publication(
 # --- Published reports ---------------------------------------------------------------------
 
 
-def _load_published(report_id: int, session: SessionDep):
+def _load_published(report_id: PathId, session: SessionDep):
     found = get_published_report(session=session, report_id=report_id)
     if found is None:
         raise HTTPException(404, "There is no such published report.")
     return found
 
 
-def _load_public_published(report_id: int, session: SessionDep):
+def _load_public_published(report_id: PathId, session: SessionDep):
     found = _load_published(report_id, session)
     if not found[1].is_public:
         raise HTTPException(404, "There is no such published report.")
