@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/progress_queries.py
 	$(BIN)/python benchmarks/appendix_formats.py
 	$(BIN)/python benchmarks/report_page_http.py
+	$(BIN)/python benchmarks/concurrent_writers.py
 
 clean:
 	rm -rf $(VENV) var

@@ -8,11 +8,8 @@ the appendix page and the appendix as CSV and PDF. Prints medians and each again
 file.
 """
 
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,15 +18,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._concurrency import running_server  # noqa: E402
 from benchmarks._setup import fresh_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def median_ms(client: httpx.Client, path: str, count: int) -> float:
@@ -45,57 +37,26 @@ def median_ms(client: httpx.Client, path: str, count: int) -> float:
 def main() -> None:
     url, engine = fresh_database()
     engine.dispose()
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ | {"PLANTRACK_DATABASE_URL": url},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for _ in range(100):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            page = client.get("/sign-in").text
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-            client.post(
-                "/sign-in",
-                data={
-                    "email": "board.member@plantrack.example",
-                    "password": "demo-viewer-password",
-                    "csrf_token": token,
-                },
-            )
-            slug = "reducing-offending-2015-18"
-            paths = {
-                "static CSS file": ("/static/css/plantrack.css", 200),
-                "plan dashboard": (f"/plans/{slug}?as_at=2018-03-31", 200),
-                "appendix page": (f"/plans/{slug}/reports/appendix?as_at=2018-03-31", 200),
-                "appendix CSV": (f"/plans/{slug}/reports/appendix.csv?as_at=2018-03-31", 100),
-                "appendix PDF": (f"/plans/{slug}/reports/appendix.pdf?as_at=2018-03-31", 5),
-            }
-            results = {
-                name: median_ms(client, path, count) for name, (path, count) in paths.items()
-            }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with running_server(url) as base, httpx.Client(base_url=base, timeout=60) as client:
+        page = client.get("/sign-in").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        client.post(
+            "/sign-in",
+            data={
+                "email": "board.member@plantrack.example",
+                "password": "demo-viewer-password",
+                "csrf_token": token,
+            },
+        )
+        slug = "reducing-offending-2015-18"
+        paths = {
+            "static CSS file": ("/static/css/plantrack.css", 200),
+            "plan dashboard": (f"/plans/{slug}?as_at=2018-03-31", 200),
+            "appendix page": (f"/plans/{slug}/reports/appendix?as_at=2018-03-31", 200),
+            "appendix CSV": (f"/plans/{slug}/reports/appendix.csv?as_at=2018-03-31", 100),
+            "appendix PDF": (f"/plans/{slug}/reports/appendix.pdf?as_at=2018-03-31", 5),
+        }
+        results = {name: median_ms(client, path, count) for name, (path, count) in paths.items()}
     static = results["static CSS file"]
     print(f"{'request':<18}{'median':>12}{'x static file':>15}")
     for name, value in results.items():
