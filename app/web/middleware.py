@@ -67,6 +67,10 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in ALWAYS.items():
+                    # A page may ask for a stricter Referrer-Policy (an invitation's address
+                    # holds its token: "no-referrer"); every other header is forced.
+                    if name == "Referrer-Policy" and "referrer-policy" in headers:
+                        continue
                     headers[name] = value
                 if secure:
                     headers["Strict-Transport-Security"] = HSTS

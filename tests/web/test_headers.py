@@ -10,7 +10,17 @@ from sqlmodel import Session, select
 from starlette.routing import Mount
 
 from app.core.config import get_settings
-from app.core.models import Board, Indicator, IndicatorValue, StatusUpdate, User
+from app.core.models import (
+    Board,
+    Indicator,
+    IndicatorValue,
+    Meeting,
+    Person,
+    Plan,
+    StatusUpdate,
+    Theme,
+    User,
+)
 from app.deps import cookie_name
 from app.domain.auth import PRESESSION_COOKIE, SESSION_COOKIE, start_session
 from tests.conftest import csrf_from, sign_in
@@ -84,6 +94,14 @@ def demo_values(session, report_id: int) -> dict[str, str]:
         "short_name": session.exec(select(Board.short_name)).first(),
         "update_id": str(session.exec(select(StatusUpdate.id)).first()),
         "value_id": str(session.exec(select(IndicatorValue.id)).first()),
+        "theme_id": str(
+            session.exec(
+                select(Theme.id).join(Plan, Plan.id == Theme.plan_id).where(Plan.slug == SLUG)
+            ).first()
+        ),
+        "meeting_id": str(session.exec(select(Meeting.id)).first()),
+        "person_id": str(session.exec(select(Person.id)).first()),
+        "token": "not-a-real-invitation",
     }
 
 
@@ -160,7 +178,7 @@ def test_error_pages_carry_the_headers(admin, monkeypatch):
     def broken(**_kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(app.web.plan_pages, "list_plans", broken)
+    monkeypatch.setattr(app.web.plan_pages, "read_plan_summaries", broken)
     failed = admin.get("/")
     assert failed.status_code == 500 and "Something went wrong on our side" in failed.text
     check_headers(failed, "the unexpected-error page")
