@@ -385,6 +385,21 @@ def _group(
     return group
 
 
+def _insert_theme(session: Session, *, plan: Plan, position: int, theme_in, group) -> Theme:
+    """A new theme of the plan at ``position``, with its delivery group and commitments."""
+    theme = Theme(
+        plan_id=plan.id,
+        position=position,
+        title=theme_in.title,
+        vision=theme_in.vision,
+        delivery_group_id=group.id if group else None,
+    )
+    session.add(theme)
+    session.flush()
+    _write_commitments(session, theme, theme_in.commitments)
+    return theme
+
+
 def _write_commitments(session: Session, theme: Theme, texts: list[str]) -> None:
     for position, text in enumerate(texts, start=1):
         session.add(Commitment(theme_id=theme.id, position=position, text=text))
@@ -467,16 +482,7 @@ def _insert_plan(
         group = _group(
             session, theme_in.delivery_group, known=known, plan=plan, user=user, actor=actor
         )
-        theme = Theme(
-            plan_id=plan.id,
-            position=position,
-            title=theme_in.title,
-            vision=theme_in.vision,
-            delivery_group_id=group.id if group else None,
-        )
-        session.add(theme)
-        session.flush()
-        _write_commitments(session, theme, theme_in.commitments)
+        theme = _insert_theme(session, plan=plan, position=position, theme_in=theme_in, group=group)
         records.append(_theme_record(theme, group, theme_in.commitments))
     session.flush()
     record_event(
@@ -657,16 +663,7 @@ def add_theme(
         group = _group(
             session, cleaned.delivery_group, known=known, plan=plan, user=user, actor=actor
         )
-        theme = Theme(
-            plan_id=plan.id,
-            position=position,
-            title=cleaned.title,
-            vision=cleaned.vision,
-            delivery_group_id=group.id if group else None,
-        )
-        session.add(theme)
-        session.flush()
-        _write_commitments(session, theme, cleaned.commitments)
+        theme = _insert_theme(session, plan=plan, position=position, theme_in=cleaned, group=group)
         session.flush()
     record_event(
         session,
