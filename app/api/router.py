@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.deps import AdminUser, PlanDep, ReportDatesDep, SessionDep, get_current_user, verify_csrf
+from app.domain.as_at import plan_state, plan_state_text
 from app.domain.plan_admin import PlanIn, PlanRejected, ThemeIn, create_plan
 from app.domain.plans import list_plans
 from app.domain.progress import PlanProgress, progress_as_at
@@ -21,6 +22,8 @@ def read_plans(session: SessionDep) -> list[dict]:
             "slug": plan.slug,
             "title": plan.title,
             "status": plan.status,
+            "state": plan_state(plan),
+            "state_text": plan_state_text(plan),
             "period_start": plan.period_start.isoformat(),
             "period_end": plan.period_end.isoformat(),
         }
@@ -82,6 +85,7 @@ def create_plan_from_json(plan_create: PlanCreate, session: SessionDep, user: Ad
         "slug": plan.slug,
         "title": plan.title,
         "status": plan.status,
+        "state": plan_state(plan),
         "period_start": plan.period_start.isoformat(),
         "period_end": plan.period_end.isoformat(),
         "rag_scheme": plan.rag_scheme,

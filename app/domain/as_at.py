@@ -54,6 +54,15 @@ def awaits_closing(plan: Plan, today: date | None = None) -> bool:
     return plan.status != PlanStatus.closed and plan.period_end < (today or date.today())
 
 
+def plan_state(plan: Plan, today: date | None = None) -> str:
+    """A plan's state as a machine reads it: "active", "ended" (its period is over but the
+    office has not closed it) or "closed". The stored status alone says "active" for both of
+    the first two."""
+    if awaits_closing(plan, today):
+        return "ended"
+    return str(plan.status)
+
+
 def plan_state_text(plan: Plan, today: date | None = None) -> str:
     """How a plan's state is worded wherever it is shown: "Active", "Closed", or "Ended on
     31 March 2021, not yet closed" for a plan read as at its end date by the rule above."""

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.core.models import Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
+from app.core.models import Action, Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
 from app.domain.as_at import awaits_closing, plan_state_text, resolve_dates
 from app.domain.progress import PlanProgress, progress_as_at, progress_from_snapshot
 from app.domain.snapshot import plan_snapshot
@@ -105,3 +105,8 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
 
 def plan_slugs(*, session: Session) -> list[str]:
     return list(session.exec(select(Plan.slug).order_by(Plan.slug)).all())
+
+
+def has_actions(*, session: Session, plan: Plan) -> bool:
+    """Whether a plan holds any action yet: an empty one is filled by its first import."""
+    return session.exec(select(Action.id).where(Action.plan_id == plan.id).limit(1)).first() is not None

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from app.core.config import PROJECT_ROOT
+from app.domain.as_at import plan_state_text
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS
 from app.domain.timescales import uk_date
 from app.reports.charts import chart_svg
@@ -44,6 +45,7 @@ def add_shared_filters(environment: Environment) -> None:
         stage_tag_class=lambda stage: STAGE_TAG_CLASSES.get(stage, ""),
         due_text=due_text,
         markdown=render_markdown,
+        plan_state=plan_state_text,
     )
     environment.globals.update(chart_svg=chart_svg_markup, today=date.today)
 

@@ -25,7 +25,7 @@ from app.core.models import Plan, Theme, User
 from app.deps import AdminUser, PlanDep, SessionDep
 from app.domain.audit import record_event
 from app.domain.backup import export_snapshot
-from app.domain.plans import list_plans
+from app.domain.plans import has_actions, list_plans
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.refresh import (
     NewTheme,
@@ -470,13 +470,20 @@ def _checksum(preview: ImportPreview) -> str:
 
 
 def _import_form_page(
-    request: Request, plan: Plan, error: str | None = None, status_code: int = 200
+    request: Request,
+    session: Session,
+    plan: Plan,
+    error: str | None = None,
+    status_code: int = 200,
+    new_plan: bool = False,
 ):
     return templates.TemplateResponse(
         request,
         "data/import_form.html",
         {
             "plan": plan,
+            "new_plan": new_plan,
+            "empty": not has_actions(session=session, plan=plan),
             "error": error,
             "fields": FIELDS,
             "max_rows": MAX_ROWS,
@@ -537,8 +544,10 @@ def read_import_template(user: AdminUser):
 
 
 @router.get("/plans/{slug}/import")
-def read_import(request: Request, plan: PlanDep, user: AdminUser):
-    return _import_form_page(request, plan)
+def read_import(
+    request: Request, plan: PlanDep, session: SessionDep, user: AdminUser, new: bool = False
+):
+    return _import_form_page(request, session, plan, new_plan=new)
 
 
 def _checked_import(request: Request, session: Session, plan: Plan, user: User, form: FormData):
@@ -552,7 +561,7 @@ def _checked_import(request: Request, session: Session, plan: Plan, user: User, 
             None,
             None,
             None,
-            _import_form_page(request, plan, _sentence(str(error)), status_code=400),
+            _import_form_page(request, session, plan, _sentence(str(error)), status_code=400),
         )
     mapping, problems = _mapping_from_form(form, upload.table)
     choices, choice_problems = _choices_from_form(form)

@@ -111,12 +111,23 @@ def _settings(plan: Plan, done: str) -> RedirectResponse:
 # --- New plan ----------------------------------------------------------------------------------
 
 
-def _new_plan_page(request: Request, session, form: PlanIn, errors: dict, status_code: int = 200):
+NEXT_STEPS = ("import", "later")  # after the new-plan page: import its actions, or settings
+
+
+def _new_plan_page(
+    request: Request,
+    session,
+    form: PlanIn,
+    errors: dict,
+    status_code: int = 200,
+    next_step: str = "import",
+):
     return templates.TemplateResponse(
         request,
         "plans/new.html",
         {
             "form": form,
+            "form_next": next_step if next_step in NEXT_STEPS else "import",
             "errors": errors,
             "anchors": ANCHORS,
             "choices": plan_admin.plan_form_choices(session=session),
@@ -126,27 +137,33 @@ def _new_plan_page(request: Request, session, form: PlanIn, errors: dict, status
 
 
 @router.get("/plans/new")
-def read_new_plan(request: Request, session: SessionDep, user: AdminUser):
+def read_new_plan(request: Request, session: SessionDep, user: AdminUser, next: str = "import"):
     form = PlanIn(
         period_start=DateParts(),
         period_end=DateParts(),
         themes=[ThemeIn() for _ in range(NEW_THEME_BLOCKS)],
     )
-    return _new_plan_page(request, session, form, {})
+    return _new_plan_page(request, session, form, {}, next_step=next)
 
 
 @router.post("/plans/new")
 def create_plan(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
     plan_in = _plan_in(form)
+    next_step = _text(form, "next")
     if _text(form, "action") == "add_theme":
         if len(plan_in.themes) < MAX_THEME_BLOCKS:
             plan_in.themes.append(ThemeIn())
-        return _new_plan_page(request, session, plan_in, {})
+        return _new_plan_page(request, session, plan_in, {}, next_step=next_step)
     try:
         plan = plan_admin.create_plan(session=session, plan_in=plan_in, user=user)
     except PlanRejected as rejected:
-        return _new_plan_page(request, session, plan_in, rejected.errors, status_code=400)
-    return _settings(plan, "created")
+        return _new_plan_page(
+            request, session, plan_in, rejected.errors, status_code=400, next_step=next_step
+        )
+    if next_step == "later":
+        return _settings(plan, "created")
+    # The plan's details were the first page; its spreadsheet is the next.
+    return RedirectResponse(f"/plans/{plan.slug}/import?new=1", status_code=303)
 
 
 # --- Settings ----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_the_office_creates_a_plan(admin, session):
         "slug": "youth-justice-2024-27",
         "title": "Youth Justice Plan 2024-27",
         "status": "active",
+        "state": "active",
         "period_start": "2024-04-01",
         "period_end": "2027-03-31",
         "rag_scheme": "dca5",

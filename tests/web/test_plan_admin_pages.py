@@ -178,8 +178,40 @@ def test_the_new_plan_page_has_every_field(admin):
     assert 'name="themes.3.title"' not in page
 
 
+def test_a_new_plan_goes_on_to_its_spreadsheet_by_default(admin, session):
+    page = admin.get("/plans/new").text
+    assert 'name="next" type="radio" value="import" checked' in page
+    assert 'name="next" type="radio" value="later"' in page
+    assert 'value="later" checked' in admin.get("/plans/new?next=later").text
+
+    form = new_plan_form(admin.csrf, next="import")
+    for key in [k for k in form if k.startswith("themes.")]:
+        form[key] = ""  # its themes will come from the spreadsheet
+    response = admin.post("/plans/new", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/plans/youth-justice-2024-27/import?new=1"
+    step = admin.get(response.headers["location"]).text
+    assert "New plan, step 2 of 2" in step and "has been created" in step
+    assert 'id="empty-plan"' in step  # the spreadsheet fills it; themes come from it
+    assert 'href="/plans/youth-justice-2024-27/settings">Skip' in step
+    plan = get_plan(session=session, slug="youth-justice-2024-27")
+    assert session.exec(select(Theme).where(Theme.plan_id == plan.id)).first() is None
+
+    # A plan that already holds actions is not called empty, nor new.
+    demo = admin.get("/plans/police-and-crime-plan-2021-24/import").text
+    assert 'id="empty-plan"' not in demo and "step 2 of 2" not in demo
+
+
+def test_a_plan_that_fails_validation_keeps_the_chosen_next_step(admin):
+    form = new_plan_form(admin.csrf, next="later", title="")
+    page = admin.post("/plans/new", data=form)
+    assert page.status_code == 400
+    assert 'name="next" type="radio" value="later" checked' in page.text
+
+
 def test_the_office_creates_a_plan_that_appears_on_the_home_page_and_works(admin, session):
-    response = admin.post("/plans/new", data=new_plan_form(admin.csrf), follow_redirects=False)
+    form = new_plan_form(admin.csrf, next="later")
+    response = admin.post("/plans/new", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/plans/youth-justice-2024-27/settings?done=created"
     settings = admin.get(response.headers["location"]).text
