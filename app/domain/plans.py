@@ -109,4 +109,7 @@ def plan_slugs(*, session: Session) -> list[str]:
 
 def has_actions(*, session: Session, plan: Plan) -> bool:
     """Whether a plan holds any action yet: an empty one is filled by its first import."""
-    return session.exec(select(Action.id).where(Action.plan_id == plan.id).limit(1)).first() is not None
+    return (
+        session.exec(select(Action.id).where(Action.plan_id == plan.id).limit(1)).first()
+        is not None
+    )

@@ -45,6 +45,9 @@ def test_the_plan_list_says_when_a_plan_has_ended_without_being_closed(client):
             assert (plan["state"], plan["state_text"]) == ("closed", "Closed")
         elif over:
             assert plan["state"] == "ended"
-            assert plan["state_text"].startswith("Ended on ") and "not yet closed" in plan["state_text"]
+            assert (
+                plan["state_text"].startswith("Ended on ")
+                and "not yet closed" in plan["state_text"]
+            )
         else:
             assert (plan["state"], plan["state_text"]) == ("active", "Active")
