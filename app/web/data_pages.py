@@ -504,7 +504,8 @@ def _import_preview_page(
     notice: str | None = None,
 ):
     errors = problems + [str(error) for error in (preview.errors if preview else [])]
-    first = upload.table.rows[0].values if upload.table.rows else ()
+    # The first row of the table itself, not a section heading above it.
+    first = next((row.values for row in upload.table.rows if row.lone_value is None), ())
     return templates.TemplateResponse(
         request,
         "data/import_preview.html",
