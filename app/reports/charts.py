@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from app.domain.indicators import format_number  # noqa: E402
 from app.domain.timescales import uk_date  # noqa: E402
+from app.domain.trajectory import Trajectory  # noqa: E402
 from app.reports.indicators import IndicatorSection  # noqa: E402
 
 matplotlib.rcParams["svg.hashsalt"] = "plantrack-indicator-chart"
@@ -274,18 +275,24 @@ def _presentation_attributes(match: re.Match) -> str:
 
 
 def _svg_element(svg: str, section: IndicatorSection) -> str:
+    """The indicator's <svg> element, fit to be inlined in HTML (see _inline_svg)."""
+    prefix = re.sub(r"[^A-Za-z0-9-]", "-", f"chart-{section.key}-v{section.version}-")
+    return _inline_svg(svg, prefix, chart_description(section))
+
+
+def _inline_svg(svg: str, prefix: str, description: str) -> str:
     """The <svg> element alone, fit to be inlined in HTML: no XML prologue, its ids made unique
-    to this indicator (several charts share a page), an accessible name and a fluid width."""
+    to this chart by ``prefix`` (several charts share a page), an accessible name and a fluid
+    width."""
     svg = svg[svg.index("<svg") :]
     svg = _METADATA.sub("", svg)
     # matplotlib's one rule (*{stroke-linejoin: round; stroke-linecap: butt}), as attributes of
     # the root, which every element inherits; then each style attribute as attributes.
     svg = _STYLE_ELEMENT.sub("", svg, count=1)
     svg = _STYLE_ATTRIBUTE.sub(_presentation_attributes, svg)
-    prefix = re.sub(r"[^A-Za-z0-9-]", "-", f"chart-{section.key}-v{section.version}-")
     svg = _ID.sub(lambda match: f'id="{prefix}{match[1]}"', svg)
     svg = _REFERENCE.sub(lambda match: f"{match[1]}{prefix}{match[2]}", svg)
-    description = html.escape(chart_description(section), quote=True)
+    description = html.escape(description, quote=True)
     opening_end = svg.index(">") + 1
     # Without width and height attributes the chart keeps its viewBox's proportions at any
     # width (browsers and WeasyPrint alike); report.css's pt-chart caps it at its drawn size.
@@ -325,3 +332,101 @@ def chart_svg(section: IndicatorSection) -> str:
 def chart_png(section: IndicatorSection) -> bytes:
     """The chart as a PNG image (1200 x 675 pixels) for Word."""
     return _render(section.drawable().model_dump_json(), "png")
+
+
+# --- A plan's progress over time ---------------------------------------------------------------
+
+DUE_LABEL = "Due by then (planned)"
+COMPLETED_LABEL = "Completed by then"
+
+
+def _draw_trajectory(trajectory: Trajectory) -> Figure:
+    """Two lines, told apart by marker and dash as well as colour, each point labelled with its
+    number while there are few enough to read."""
+    points = trajectory.points
+    figure = Figure(figsize=SIZE_INCHES, dpi=100, layout="constrained")
+    ax = figure.add_subplot()
+    ax.set_title("Actions due and completed over time", loc="left", **_text(fontsize=13))
+    days = [point.on for point in points]
+    due = [point.due for point in points]
+    completed = [point.completed for point in points]
+    ax.plot(days, due, color=LINE, linewidth=2.5, marker="o", markersize=6, label=DUE_LABEL)
+    ax.plot(
+        days,
+        completed,
+        color=TARGET,
+        linewidth=2.5,
+        linestyle="--",
+        marker="s",
+        markersize=6,
+        label=COMPLETED_LABEL,
+    )
+    top = max([*due, *completed, trajectory.total, 1])
+    ax.set_ylim(0, top * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("Actions", **_text(fontsize=10))
+    span = max((days[-1] - days[0]).days, 1)
+    padding = timedelta(days=max(20, span // 20))
+    ax.set_xlim(days[0] - padding, days[-1] + padding)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda number, _: _month_year(mdates.num2date(number).date()))
+    )
+    if len(points) <= 12:
+        for day, value in zip(days, due, strict=True):
+            ax.annotate(
+                str(value),
+                (day, value),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                va="bottom",
+                **_text(fontsize=9, color=LINE),
+            )
+        for day, value in zip(days, completed, strict=True):
+            ax.annotate(
+                str(value),
+                (day, value),
+                textcoords="offset points",
+                xytext=(0, -9),
+                ha="center",
+                va="top",
+                **_text(fontsize=9, color=TARGET),
+            )
+    ax.legend(loc="upper left", frameon=False, prop={"family": FONT, "size": 10})
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return figure
+
+
+@lru_cache(maxsize=256)
+def _render_trajectory(trajectory: Trajectory, file_format: str) -> bytes:
+    buffer = BytesIO()
+    with _lock:
+        figure = _draw_trajectory(trajectory)
+        if file_format == "svg":
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        else:
+            figure.savefig(
+                buffer, format="png", dpi=PNG_DPI, metadata={"Software": None}, facecolor="white"
+            )
+    if file_format == "svg":
+        # One progress chart a page: a fixed prefix keeps the bytes the same in every process.
+        svg = _inline_svg(
+            buffer.getvalue().decode("utf-8"), "progress-chart-", trajectory.description
+        )
+        return svg.encode("utf-8")
+    return buffer.getvalue()
+
+
+def trajectory_svg(trajectory: Trajectory) -> str:
+    """The plan's progress over time as an <svg> element for a page or PDF; "" with no points.
+    The same figures always give the same bytes."""
+    if not trajectory.points:
+        return ""
+    return _render_trajectory(trajectory, "svg").decode("utf-8")
+
+
+def trajectory_png(trajectory: Trajectory) -> bytes:
+    """The same chart as a PNG image for Word."""
+    return _render_trajectory(trajectory, "png")
