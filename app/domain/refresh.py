@@ -88,7 +88,7 @@ def due_by_rule(rule: DueRule, *, original: date, period_start: date, period_end
     return original
 
 
-def read_due_rule(value: "DueRule | str | None") -> DueRule | None:
+def read_due_rule(value: DueRule | str | None) -> DueRule | None:
     """The rule named by ``value`` (None for none); RefreshError for a name that is not one."""
     if value is None or value == "":
         return None
