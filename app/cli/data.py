@@ -85,10 +85,32 @@ def refresh(
         str | None,
         typer.Option("--date", help="Date the refresh takes effect (YYYY-MM-DD); default --start."),
     ] = None,
+    due_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--due-rule",
+            help="New due dates of the carried actions: first-year (the end of the new plan's "
+            "first year), period-end (the end of its period) or keep (each action's own date, "
+            "where it has not passed by the refresh date).",
+        ),
+    ] = None,
+    due: Annotated[
+        list[str] | None,
+        typer.Option("--due", help="REF=YYYY-MM-DD: one carried action's new due date (repeat)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Preview; write nothing.")] = False,
 ) -> None:
-    """Create a plan's successor and carry its outstanding actions forward."""
+    """Create a plan's successor and carry its outstanding actions forward, each with a new due
+    date (--due-rule, or --due for each)."""
     period_start, period_end = parse_date(start, "--start"), parse_date(end, "--end")
+    given = [value.partition("=")[0].strip() for value in due or []]
+    twice = sorted({ref for ref in given if given.count(ref) > 1})
+    if twice:
+        fail(f"--due gives action {twice[0]} twice", code=2)
+    due_dates = {
+        ref: parse_date(value, f"--due {ref}")
+        for ref, value in _pairs(due or [], "--due", allow_empty_right=False).items()
+    }
     effective = parse_date(refresh_date, "--date") or period_start
     theme_mapping = _pairs(mapping or [], "--map", allow_empty_right=True)
     for old in retire or []:
@@ -113,9 +135,14 @@ def refresh(
                 theme_mapping=theme_mapping,
                 action_overrides=overrides,
                 refresh_date=effective,
+                due_rule=due_rule,
+                due_dates=due_dates,
             )
         except RefreshError as error:
-            fail(str(error), code=2)
+            options = ""
+            if error.field == "due_dates":
+                options = " (--due-rule first-year|period-end|keep; --due REF=YYYY-MM-DD)"
+            fail(f"{error}{options}", code=2)
         typer.echo("\n".join(preview.describe()))
         if dry_run:
             typer.echo("Dry run: nothing was written.")

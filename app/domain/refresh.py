@@ -6,14 +6,20 @@ writes that preview in the caller's transaction. Every problem with the request 
 
 An action is outstanding when its latest approved status as at the refresh date is not
 complete, withdrawn or carried forward. A carried-forward copy keeps the original's ref, title,
-description, lead, partners, start and due date; the history stays with the original, which gets
+description, lead, partners and start date; the history stays with the original, which gets
 a "carried forward" update effective on the refresh date. Re-running a refresh is safe: an
 action already carried into the successor is not copied again.
+
+Each copy gets a new due date: a rule fills them (``DueRule``: the end of the new plan's first
+year, the end of its period, or the original's date kept), and a date given for one action
+overrides the rule. Every new due date falls on or after the refresh date and on or before the
+new period's end, so the successor never starts with an overdue action.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -42,11 +48,58 @@ NOT_CARRIED = frozenset({Stage.complete, Stage.withdrawn, Stage.carried_forward}
 class RefreshError(ValueError):
     """Why a refresh cannot be made; ``field`` names the input it concerns (the refresh form's
     field names: new_slug, title, short_title, period_end, refresh_date, themes, mapping,
-    overrides)."""
+    overrides, due_dates)."""
 
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class DueRule(StrEnum):
+    """How the carried-forward copies' new due dates are filled in."""
+
+    first_year = "first-year"
+    period_end = "period-end"
+    keep = "keep"
+
+
+DUE_RULE_LABELS = {
+    DueRule.first_year: "The end of the new plan's first year",
+    DueRule.period_end: "The end of the new plan's period",
+    DueRule.keep: "Keep each action's due date (only where it has not passed by the refresh date)",
+}
+
+
+def end_of_first_year(period_start: date, period_end: date) -> date:
+    """The day before the period's first anniversary (31 March 2022 for a period starting on
+    1 April 2021), or the period's end if that comes sooner."""
+    try:
+        anniversary = period_start.replace(year=period_start.year + 1)
+    except ValueError:  # 29 February: the anniversary is 1 March
+        anniversary = date(period_start.year + 1, 3, 1)
+    return min(anniversary - timedelta(days=1), period_end)
+
+
+def due_by_rule(rule: DueRule, *, original: date, period_start: date, period_end: date) -> date:
+    if rule == DueRule.first_year:
+        return end_of_first_year(period_start, period_end)
+    if rule == DueRule.period_end:
+        return period_end
+    return original
+
+
+def read_due_rule(value: DueRule | str | None) -> DueRule | None:
+    """The rule named by ``value`` (None for none); RefreshError for a name that is not one."""
+    if value is None or value == "":
+        return None
+    try:
+        return DueRule(value)
+    except ValueError:
+        names = ", ".join(rule.value for rule in DueRule)
+        raise RefreshError(
+            f"'{value}' is not a rule for the new due dates (the rules: {names})",
+            field="due_dates",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -76,6 +129,20 @@ class CarriedAction:
     rag: str | None
     commentary: str
     corrective_action: str
+    original_due_date: date
+    original_due_label: str
+    new_due_date: date
+    start_date: date | None = None
+
+    @property
+    def due_changed(self) -> bool:
+        return self.new_due_date != self.original_due_date
+
+    @property
+    def new_due_label(self) -> str:
+        """The copy's timescale as stated: the original's while its date is kept, else none
+        (its due date speaks for itself)."""
+        return "" if self.due_changed else self.original_due_label
 
 
 @dataclass(frozen=True)
@@ -107,6 +174,7 @@ class RefreshPreview:
     already_carried: list[str] = field(default_factory=list)  # into this successor
     carried_elsewhere: list[str] = field(default_factory=list)  # stage carried forward already
     user_id: int | None = None
+    due_rule: DueRule | None = None
 
     @property
     def creates_plan(self) -> bool:
@@ -137,12 +205,19 @@ class RefreshPreview:
         lines.append("Theme mapping:")
         for old, new in self.theme_mapping.items():
             lines.append(f"  {old} -> {new if new else '(retired)'}")
+        if self.due_rule is not None:
+            lines.append(f"New due dates: {DUE_RULE_LABELS[self.due_rule].lower()}")
         lines.append(f"Carried forward ({len(self.carried)}):")
         for action in self.carried:
             status = STAGE_LABELS[action.stage]
             if action.rag:
                 status += f", {RAG_LABELS[action.rag]}"
             lines.append(f"  {action.ref}: {action.title} [{action.new_theme}] ({status})")
+            old_due = action.original_due_date.isoformat()
+            if action.original_due_label:
+                old_due += f" ({action.original_due_label})"
+            new_due = action.new_due_date.isoformat() if action.due_changed else "unchanged"
+            lines.append(f"      due {old_due} -> {new_due}")
         if self.left_behind:
             lines.append(f"Left behind ({len(self.left_behind)}):")
             for action in self.left_behind:
@@ -177,10 +252,17 @@ def plan_refresh(
     theme_mapping: dict[str, str | None],
     action_overrides: dict[str, str | None] | None = None,
     refresh_date: date,
+    due_rule: DueRule | str | None = None,
+    due_dates: dict[str, date] | None = None,
     user: User | None = None,
 ) -> RefreshPreview:
-    """What refreshing ``source`` would do; raises RefreshError and writes nothing."""
+    """What refreshing ``source`` would do; raises RefreshError and writes nothing.
+
+    ``due_rule`` fills the carried actions' new due dates; ``due_dates`` (ref -> date) gives
+    single actions theirs, overriding the rule. Without a rule every carried action needs one."""
     action_overrides = dict(action_overrides or {})
+    rule = read_due_rule(due_rule)
+    given_due = {ref.strip(): due for ref, due in (due_dates or {}).items()}
     new_slug = new_slug.strip()
     title, short_title = _clean(title), _clean(short_title)
     if not SLUG.match(new_slug) or len(new_slug) > 100:
@@ -373,6 +455,14 @@ def plan_refresh(
                 field="refresh_date",
             )
         update = status.update
+        if action.ref in given_due:
+            new_due = given_due[action.ref]
+        elif rule is not None:
+            new_due = due_by_rule(
+                rule, original=action.due_date, period_start=period_start, period_end=period_end
+            )
+        else:
+            new_due = None
         preview.carried.append(
             CarriedAction(
                 original_id=action.id,
@@ -384,12 +474,91 @@ def plan_refresh(
                 rag=status.rag,
                 commentary=update.commentary if update else "",
                 corrective_action=update.corrective_action if update and status.rag else "",
+                original_due_date=action.due_date,
+                original_due_label=action.due_label or "",
+                new_due_date=new_due,
+                start_date=action.start_date,
             )
         )
+    preview.due_rule = rule
+    _check_due_dates(preview, given_due, by_ref, source.slug)
     theme_order = {theme_title: position for position, theme_title in enumerate(theme_titles)}
     position_of = {s.action.id: (s.action.position, s.action.id) for s in statuses}
     preview.carried.sort(key=lambda a: (theme_order[a.new_theme], position_of[a.original_id]))
     return preview
+
+
+def _refs(items) -> str:
+    return ", ".join(item.ref for item in items)
+
+
+def _due_dates_of(items, *, new: bool = True) -> str:
+    """'the new due date of P3 is' or 'the new due dates of P3, D4 are'."""
+    noun = "new due date" if new else "due date"
+    if len(items) == 1:
+        return f"the {noun} of {items[0].ref} is"
+    return f"the {noun}s of {_refs(items)} are"
+
+
+def _check_due_dates(
+    preview: RefreshPreview, given: dict[str, date], by_ref: dict, source_slug: str
+) -> None:
+    """Every carried action has a new due date between the refresh date and the new period's
+    end (and not before its own start); a date given for an action that is not carried is a
+    mistake, unless that action was carried into this successor before (a re-run)."""
+    carried_refs = {item.ref for item in preview.carried}
+    for ref in given:
+        if ref in carried_refs or ref in preview.already_carried:
+            continue
+        if ref not in by_ref:
+            raise RefreshError(
+                f"a new due date is given for action '{ref}', which {source_slug} does not have",
+                field="due_dates",
+            )
+        raise RefreshError(
+            f"a new due date is given for action {ref}, which is not carried forward",
+            field="due_dates",
+        )
+    missing = [item for item in preview.carried if item.new_due_date is None]
+    if missing:
+        raise RefreshError(
+            f"choose a rule for the new due dates, or give one for each carried-forward action "
+            f"(no new due date for {_refs(missing)})",
+            field="due_dates",
+        )
+    refresh_date = preview.refresh_date
+    passed = [item for item in preview.carried if item.new_due_date < refresh_date]
+    if passed:
+        kept = [item for item in passed if item.ref not in given]
+        if kept and preview.due_rule == DueRule.keep:
+            them = "it a new due date" if len(kept) == 1 else "them new due dates"
+            raise RefreshError(
+                f"{_due_dates_of(kept, new=False)} before the refresh date "
+                f"{refresh_date.isoformat()} and a passed date cannot be kept: give {them} or "
+                "choose another rule",
+                field="due_dates",
+            )
+        raise RefreshError(
+            f"{_due_dates_of(passed)} before the refresh date {refresh_date.isoformat()}: "
+            "the successor would start with overdue actions",
+            field="due_dates",
+        )
+    late = [item for item in preview.carried if item.new_due_date > preview.period_end]
+    if late:
+        raise RefreshError(
+            f"{_due_dates_of(late)} after the new period ends ({preview.period_end.isoformat()})",
+            field="due_dates",
+        )
+    early = [
+        item
+        for item in preview.carried
+        if item.start_date is not None and item.new_due_date < item.start_date
+    ]
+    if early:
+        raise RefreshError(
+            f"{_due_dates_of(early)} before the action starts",
+            field="due_dates",
+        )
 
 
 def _updated_after(session: Session, action_ids: list[int], when: date) -> dict[int, date]:
@@ -499,8 +668,8 @@ def _apply(session: Session, preview: RefreshPreview) -> Plan:
             lead_organisation_id=original.lead_organisation_id,
             lead_person_id=original.lead_person_id,
             start_date=original.start_date,
-            due_date=original.due_date,
-            due_label=original.due_label,
+            due_date=item.new_due_date,
+            due_label=item.new_due_label,
             carried_forward_from_id=original.id,
             provenance=original.provenance,
             version=2,  # one update, below

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.core.models import Action, Plan, Stage, Theme
 from app.domain.rag import allowed_rags
-from app.domain.status import ActionStatus, statuses_as_at
+from app.domain.status import ActionStatus, first_approved_updates, statuses_as_at
 
 
 def percent(part: int, whole: int) -> int | None:
@@ -97,6 +97,35 @@ def snapshot_at(*, session: Session, snapshot: PlanSnapshot, as_at: date) -> Pla
     statuses = statuses_as_at(
         session=session, plan_id=snapshot.plan.id, as_at=as_at, actions=snapshot.actions
     )
+    return _snapshot(snapshot.plan, as_at, snapshot.themes, statuses)
+
+
+def comparison_at(*, session: Session, snapshot: PlanSnapshot, as_at: date) -> PlanSnapshot:
+    """The plan at an earlier date as a report's "since" compares with it (direction of travel,
+    change since the last report).
+
+    As ``snapshot_at``, except for an action carried forward into this plan that had no approved
+    update by then (its plan began after ``as_at``): it is taken at the status it was carried
+    forward with, its first approved update, so it reads "no change" until its status changes,
+    never "improved" from nothing on the successor's first day. One more query, only when there
+    is such an action."""
+    earlier = snapshot_at(session=session, snapshot=snapshot, as_at=as_at)
+    waiting = [
+        status.action.id
+        for status in earlier.statuses
+        if status.update is None and status.action.carried_forward_from_id is not None
+    ]
+    if not waiting:
+        return earlier
+    carried_with = first_approved_updates(session=session, action_ids=waiting)
+    if not carried_with:
+        return earlier
+    statuses = [
+        ActionStatus(action=status.action, update=carried_with[status.action.id])
+        if status.update is None and status.action.id in carried_with
+        else status
+        for status in earlier.statuses
+    ]
     return _snapshot(snapshot.plan, as_at, snapshot.themes, statuses)
 
 

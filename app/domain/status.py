@@ -66,6 +66,39 @@ def latest_updates_as_at(
     return {update.action_id: update for update in rows}
 
 
+def first_approved_updates(*, session: Session, action_ids: list[int]) -> dict[int, StatusUpdate]:
+    """Each action's first approved update (earliest effective, then recorded, then id), in one
+    query: for a carried-forward copy, the status it was carried forward with."""
+    if not action_ids:
+        return {}
+    ranked = (
+        select(
+            StatusUpdate.id.label("update_id"),
+            func.row_number()
+            .over(
+                partition_by=StatusUpdate.action_id,
+                order_by=(
+                    StatusUpdate.effective_on.asc(),
+                    StatusUpdate.recorded_at.asc(),
+                    StatusUpdate.id.asc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(
+            StatusUpdate.action_id.in_(action_ids),
+            StatusUpdate.review_state == ReviewState.approved,
+        )
+        .subquery()
+    )
+    rows = session.exec(
+        select(StatusUpdate)
+        .join(ranked, ranked.c.update_id == StatusUpdate.id)
+        .where(ranked.c.rank == 1)
+    ).all()
+    return {update.action_id: update for update in rows}
+
+
 def plan_actions(*, session: Session, plan_id: int) -> list[Action]:
     return list(
         session.exec(

@@ -14,7 +14,7 @@ from app.core.models import Action, Board, DeliveryGroup, Organisation, Person, 
 from app.domain.as_at import default_since
 from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
-from app.domain.snapshot import Counts, plan_snapshot, snapshot_at
+from app.domain.snapshot import Counts, comparison_at, plan_snapshot
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
 
@@ -186,7 +186,7 @@ def build_appendix(
     themes, actions = snapshot.themes, snapshot.actions
     before = {
         status.action.id: status
-        for status in snapshot_at(session=session, snapshot=snapshot, as_at=since).statuses
+        for status in comparison_at(session=session, snapshot=snapshot, as_at=since).statuses
     }
     organisations = _by_id(
         session, Organisation, {a.lead_organisation_id for a in actions if a.lead_organisation_id}

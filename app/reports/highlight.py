@@ -16,7 +16,7 @@ from app.domain.as_at import default_since
 from app.domain.cycle import board_meetings
 from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
-from app.domain.snapshot import Counts, PlanSnapshot, plan_snapshot, snapshot_at
+from app.domain.snapshot import Counts, PlanSnapshot, comparison_at, plan_snapshot
 from app.domain.timescales import uk_date
 from app.reports.appendix import RatingRule
 from app.reports.indicators import IndicatorSection, build_indicator_sections
@@ -176,7 +176,7 @@ def build_highlight(
     )
 
     snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
-    previous = snapshot_at(session=session, snapshot=snapshot, as_at=since)
+    previous = comparison_at(session=session, snapshot=snapshot, as_at=since)
     rows, previous_rows = _status_rows(snapshot), _status_rows(previous)
     totals, previous_totals = snapshot.counts, previous.counts
     actions = {action.id: action for action in snapshot.actions}

@@ -23,11 +23,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.core.models import Plan, Theme, User
 from app.deps import AdminUser, PlanDep, SessionDep
+from app.domain.as_at import AsAtError, check_in_range
 from app.domain.audit import record_event
 from app.domain.backup import export_snapshot
 from app.domain.plans import has_actions, list_plans
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.refresh import (
+    DUE_RULE_LABELS,
     NewTheme,
     RefreshError,
     apply_refresh,
@@ -107,6 +109,8 @@ class RefreshForm:
     refresh_date: str = ""
     themes: str = ""
     overrides: str = ""
+    due_rule: str = ""  # a DueRule's value; none chosen at first
+    due_dates: str = ""  # "REF = 31/03/2022", one a line
     mapping: dict[int, str] = field(default_factory=dict)  # old theme id -> select value
 
     @classmethod
@@ -120,6 +124,8 @@ class RefreshForm:
             refresh_date=_text(form, "refresh_date").strip(),
             themes=_text(form, "themes"),
             overrides=_text(form, "overrides"),
+            due_rule=_text(form, "due_rule").strip(),
+            due_dates=_text(form, "due_dates"),
             mapping={theme.id: _text(form, f"map-{theme.id}") for theme in old_themes},
         )
 
@@ -204,6 +210,10 @@ def _refresh_arguments(
             break
         overrides[ref] = new or None
 
+    due_dates, due_error = _due_dates(form.due_dates)
+    if due_error:
+        errors["due_dates"] = due_error
+
     arguments = dict(
         source=plan,
         new_slug=form.new_slug,
@@ -215,8 +225,41 @@ def _refresh_arguments(
         theme_mapping=mapping,
         action_overrides=overrides,
         refresh_date=dates.get("refresh_date") or dates.get("period_start"),
+        due_rule=form.due_rule or None,
+        due_dates=due_dates,
     )
     return arguments, errors
+
+
+DUE_DATE_EXAMPLE = "P3 = 31/03/2022"
+
+
+def _due_dates(text: str) -> tuple[dict[str, date], str | None]:
+    """The new due dates typed one a line, "REF = 31/03/2022" (or 2022-03-31), and the first
+    problem with them, naming its line."""
+    found: dict[str, date] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        ref, equals, value = line.partition("=")
+        ref, value = ref.strip(), value.strip()
+        if not equals or not ref or not value:
+            return found, (
+                f"Line {number} of the new due dates, '{line.strip()}', should be written "
+                f"REF = date, such as {DUE_DATE_EXAMPLE}"
+            )
+        if ref in found:
+            return found, f"Action {ref} is given twice in the new due dates"
+        try:
+            timescale = read_timescale(value)
+            due = check_in_range(timescale.end)
+        except (TimescaleError, AsAtError):
+            return found, (
+                f"Line {number} of the new due dates: '{value}' is not a date; write it as "
+                "31/03/2022 or 2022-03-31"
+            )
+        found[ref] = due
+    return found, None
 
 
 def _refresh_form_page(
@@ -237,6 +280,11 @@ def _refresh_form_page(
             "errors": errors or {},
             "retire": RETIRE,
             "map_to": MAP_TO,
+            "due_rules": DUE_RULE_LABELS,
+            # Nothing chosen or typed: the problem is answered by choosing a rule.
+            "anchors": {"due_dates": "due_rule"}
+            if not form.due_rule and not form.due_dates.strip()
+            else {},
         },
         status_code=status_code,
     )
@@ -294,6 +342,7 @@ def preview_refresh(
             "form": form,
             "old_themes": old_themes,
             "retired": [old for old, new in preview.theme_mapping.items() if new is None],
+            "due_rules": DUE_RULE_LABELS,
         },
     )
 

@@ -290,6 +290,35 @@ def _forbidden(env: Env):
     return page
 
 
+def _refresh_form(env: Env):
+    """The refresh form of PLAN filled in as the office would, bar the new due dates."""
+    page = env.page(ADMIN)
+    page.goto(f"/plans/{PLAN}/refresh")
+    page.get_by_label("Title", exact=True).fill("Reduced Offending 2021-24")
+    page.get_by_label("Address name (slug)").fill("ro-2021-24-browser")  # a preview writes nothing
+    page.get_by_label("Period ends").fill("2024-03-31")
+    return page
+
+
+@state("refresh form, no new due dates")
+def _refresh_without_due_dates(env: Env):
+    page = _refresh_form(env)
+    page.get_by_role("button", name="Preview the refresh").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    expect(page.locator("#due_dates-error")).to_contain_text("Choose a rule for the new due dates")
+    return page
+
+
+@state("refresh preview with new due dates")
+def _refresh_preview(env: Env):
+    page = _refresh_form(env)
+    page.get_by_label("The end of the new plan's first year").check()
+    page.get_by_role("button", name="Preview the refresh").click()
+    expect(page.get_by_role("heading", name="Check the refresh")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="New due date")).to_be_visible()
+    return page
+
+
 # Pages beyond the update cycle, in their plain state as the office sees them.
 OTHER_PAGES = [
     "/boards",

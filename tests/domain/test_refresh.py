@@ -26,7 +26,15 @@ from app.core.models import (
     Theme,
 )
 from app.domain.progress import progress_as_at
-from app.domain.refresh import NewTheme, RefreshError, apply_refresh, plan_refresh
+from app.domain.refresh import (
+    DueRule,
+    NewTheme,
+    RefreshError,
+    apply_refresh,
+    end_of_first_year,
+    plan_refresh,
+)
+from app.domain.snapshot import plan_snapshot
 from app.domain.status import latest_updates_as_at
 from tests.factories import make_action, make_plan, make_theme, make_update
 
@@ -121,6 +129,7 @@ def refresh(session: Session, source: Plan, **overrides):
             themes=NEW_THEMES,
             theme_mapping=MAPPING,
             refresh_date=REFRESH_DATE,
+            due_rule=DueRule.first_year,
         )
         | overrides
     )
@@ -166,7 +175,16 @@ def test_refresh_reproduces_the_demo_2018_21_framework(session):
     source = copy_of_2015_18_before_refresh(session)
     demo_successor = plan_by_slug(session, "reduced-offending-2018-21")
 
-    preview = refresh(session, source)
+    # The office gave each carried action the due date the real 2018-21 Framework gave it.
+    demo_due = {
+        action.ref: action.due_date
+        for action in session.exec(
+            select(Action).where(
+                Action.plan_id == demo_successor.id, Action.carried_forward_from_id.is_not(None)
+            )
+        )
+    }
+    preview = refresh(session, source, due_rule=None, due_dates=demo_due)
     assert len(preview.carried) == 11
     assert preview.left_behind == []
     new_plan = apply_refresh(session, preview)
@@ -199,12 +217,10 @@ def test_refresh_reproduces_the_demo_2018_21_framework(session):
     for copy in session.exec(select(Action).where(Action.plan_id == new_plan.id)):
         original = session.get(Action, copy.carried_forward_from_id)
         assert original.plan_id == source.id
-        assert (copy.description, copy.due_date, copy.due_label, copy.start_date) == (
-            original.description,
-            original.due_date,
-            original.due_label,
-            original.start_date,
-        )
+        assert (copy.description, copy.start_date) == (original.description, original.start_date)
+        # A new due date, and no timescale label: the original's named the old date.
+        assert (copy.due_date, copy.due_label) == (demo_due[copy.ref], "")
+        assert original.due_date < REFRESH_DATE <= copy.due_date
         assert partners_of(session, copy.id) == partners_of(session, original.id)
         # The history stays with the original, which now ends "carried forward" on the date.
         history = session.exec(
@@ -334,6 +350,44 @@ def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_b
             {"refresh_date": date(2018, 1, 1)},
             "after the refresh date 2018-01-01: choose a later refresh date",
         ),
+        (
+            {"due_rule": None},
+            "choose a rule for the new due dates, or give one for each carried-forward action "
+            "(no new due date for P3, P6, D4, D5, D6, OM1, OM2, OM3, OM6, OM7, OM8)",
+        ),
+        (
+            {"due_rule": None, "due_dates": {"P3": date(2018, 6, 30), "OM8": date(2019, 3, 31)}},
+            "(no new due date for P6, D4, D5, D6, OM1, OM2, OM3, OM6, OM7)",
+        ),
+        (
+            {"due_rule": "end-of-time"},
+            "'end-of-time' is not a rule for the new due dates (the rules: first-year, "
+            "period-end, keep)",
+        ),
+        (
+            {"due_rule": DueRule.keep},
+            "the due dates of P3, P6, D4, D5, D6, OM1, OM2, OM3, OM6, OM7, OM8 are before the "
+            "refresh date 2018-04-01 and a passed date cannot be kept: give them new due dates or "
+            "choose another rule",
+        ),
+        (
+            {"due_dates": {"P3": date(2018, 3, 31)}},
+            "the new due date of P3 is before the refresh date 2018-04-01: the successor would "
+            "start with overdue actions",
+        ),
+        (
+            {"due_dates": {"P3": date(2021, 4, 1), "D4": date(2022, 1, 1)}},
+            "the new due dates of P3, D4 are after the new period ends (2021-03-31)",
+        ),
+        (
+            {"due_dates": {"P1": date(2018, 6, 30)}},
+            "a new due date is given for action P1, which is not carried forward",
+        ),
+        (
+            {"due_dates": {"Z9": date(2018, 6, 30)}},
+            "a new due date is given for action 'Z9', which reducing-offending-2015-18-copy does "
+            "not have",
+        ),
     ],
     ids=[
         "unknown old theme",
@@ -347,6 +401,14 @@ def test_a_split_sends_one_action_elsewhere_and_a_retired_theme_leaves_actions_b
         "unknown ref",
         "complete action",
         "refresh date before updates",
+        "no due rule",
+        "some due dates",
+        "unknown due rule",
+        "kept dates passed",
+        "due date passed",
+        "due after period",
+        "due date for a complete action",
+        "due date for an unknown ref",
     ],
 )
 def test_a_failing_refresh_says_why_and_writes_nothing(session, overrides, message):
@@ -355,7 +417,135 @@ def test_a_failing_refresh_says_why_and_writes_nothing(session, overrides, messa
     with pytest.raises(RefreshError) as raised:
         refresh(session, source, **overrides)
     assert message in str(raised.value)
+    if "due" in message:
+        assert raised.value.field == "due_dates"
     assert row_counts(session) == counts
+
+
+# --- New due dates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "start, end, expected",
+    [
+        (date(2021, 4, 1), date(2024, 3, 31), date(2022, 3, 31)),
+        (date(2021, 4, 1), date(2021, 12, 31), date(2021, 12, 31)),  # a period under a year
+        (date(2024, 2, 29), date(2027, 2, 28), date(2025, 2, 28)),
+        (date(2021, 1, 1), date(2023, 12, 31), date(2021, 12, 31)),
+    ],
+)
+def test_the_first_year_ends_the_day_before_the_anniversary(start, end, expected):
+    assert end_of_first_year(start, end) == expected
+
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [(DueRule.first_year, date(2019, 3, 31)), (DueRule.period_end, date(2021, 3, 31))],
+)
+def test_a_rule_gives_every_carried_action_its_new_due_date(session, rule, expected):
+    source = copy_of_2015_18_before_refresh(session)
+    originals = {
+        action.ref: action
+        for action in session.exec(select(Action).where(Action.plan_id == source.id))
+    }
+    preview = refresh(session, source, due_rule=rule)
+    assert len(preview.carried) == 11
+    for item in preview.carried:
+        original = originals[item.ref]
+        assert (item.original_due_date, item.original_due_label) == (
+            original.due_date,
+            original.due_label,
+        )
+        assert item.new_due_date == expected and item.due_changed
+    p3 = originals["P3"]
+    lines = preview.describe()
+    assert (
+        f"      due {p3.due_date.isoformat()} ({p3.due_label}) -> {expected.isoformat()}" in lines
+    )
+
+    plan = apply_refresh(session, preview)
+    copies = session.exec(select(Action).where(Action.plan_id == plan.id)).all()
+    assert {(copy.due_date, copy.due_label) for copy in copies} == {(expected, "")}
+
+
+def test_a_date_given_for_one_action_overrides_the_rule(session):
+    source = copy_of_2015_18_before_refresh(session)
+    preview = refresh(
+        session,
+        source,
+        due_dates={"P3": date(2018, 9, 30), " OM8 ": REFRESH_DATE},
+    )
+    due = {item.ref: item.new_due_date for item in preview.carried}
+    assert due.pop("P3") == date(2018, 9, 30)
+    assert due.pop("OM8") == REFRESH_DATE  # due on the first day is not overdue on it
+    assert set(due.values()) == {date(2019, 3, 31)}
+
+
+def test_the_successor_has_no_overdue_action_on_its_first_day(session):
+    source = copy_of_2015_18_before_refresh(session)
+    # Without new due dates the copies would all be overdue on the first day: the originals are.
+    assert plan_snapshot(session=session, plan=source, as_at=REFRESH_DATE).counts.overdue == 11
+    plan = apply_refresh(
+        session,
+        refresh(
+            session,
+            source,
+            due_rule=None,
+            due_dates=dict.fromkeys(
+                ["P3", "P6", "D4", "D5", "D6", "OM1", "OM2", "OM3", "OM6", "OM7", "OM8"],
+                REFRESH_DATE,
+            ),
+        ),
+    )
+    first_day = plan_snapshot(session=session, plan=plan, as_at=REFRESH_DATE).counts
+    assert (first_day.total, first_day.overdue) == (11, 0)
+    # The next day they are: the date given was the refresh date itself.
+    assert plan_snapshot(session=session, plan=plan, as_at=date(2018, 4, 2)).counts.overdue == 11
+
+
+def test_keep_keeps_a_date_still_ahead_with_its_label(session):
+    plan = make_plan(session, period_start=date(2020, 4, 1), period_end=date(2023, 3, 31))
+    theme = make_theme(session, plan, title="Early help")
+    ahead = make_action(
+        session, plan, theme, ref="E1", due_date=date(2021, 9, 30), due_label="Q2 2021/22"
+    )
+    passed = make_action(session, plan, theme, ref="E2", due_date=date(2021, 3, 31))
+    for action in (ahead, passed):
+        make_update(session, action, effective_on=date(2020, 6, 30), rag="amber")
+    arguments = dict(
+        source=plan,
+        new_slug="early-help-2021-24",
+        title="Early help 2021-24",
+        short_title="Early help 2021-24",
+        period_start=date(2021, 4, 1),
+        period_end=date(2024, 3, 31),
+        themes=["Early help"],
+        theme_mapping={"Early help": "Early help"},
+        refresh_date=date(2021, 4, 1),
+        due_rule="keep",
+    )
+    with pytest.raises(RefreshError) as raised:
+        plan_refresh(session, **arguments)
+    assert "the due date of E2 is before the refresh date 2021-04-01" in str(raised.value)
+
+    preview = plan_refresh(session, **arguments, due_dates={"E2": date(2021, 6, 30)})
+    assert "      due 2021-09-30 (Q2 2021/22) -> unchanged" in preview.describe()
+    successor = apply_refresh(session, preview)
+    copies = {
+        action.ref: (action.due_date, action.due_label)
+        for action in session.exec(select(Action).where(Action.plan_id == successor.id))
+    }
+    assert copies == {"E1": (date(2021, 9, 30), "Q2 2021/22"), "E2": (date(2021, 6, 30), "")}
+
+
+def test_a_rerun_needs_no_due_dates_and_takes_the_first_run_s_again(session):
+    source = copy_of_2015_18_before_refresh(session)
+    apply_refresh(session, refresh(session, source, due_dates={"P3": date(2018, 9, 30)}))
+    # Nothing is left to carry: no rule needed, and the same confirm form again is no error.
+    assert refresh(session, source, due_rule=None).changes_nothing
+    assert refresh(
+        session, source, due_rule=None, due_dates={"P3": date(2018, 9, 30)}
+    ).changes_nothing
 
 
 # --- The command ------------------------------------------------------------------------------

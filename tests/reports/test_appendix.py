@@ -2,10 +2,15 @@
 
 from datetime import date
 
+from sqlmodel import select
+
+from app.core.models import Action
 from app.domain.plans import read_plan_view
 from app.domain.progress import get_plan, progress_as_at
+from app.domain.refresh import apply_refresh
 from app.reports.appendix import Direction, build_appendix
 from app.reports.highlight import build_highlight
+from tests.domain.test_refresh import REFRESH_DATE, copy_of_2015_18_before_refresh, refresh
 from tests.factories import build_plan, make_action, make_plan, make_theme, make_update
 
 HEADLINE = (
@@ -122,6 +127,45 @@ def test_direction_of_travel(session):
     assert rows["same"].direction == Direction.no_change
     assert rows["done"].direction == Direction.improved
     assert rows["started"].direction == Direction.improved
+
+
+def test_a_refreshed_successor_starts_with_no_change_and_shows_a_real_improvement(
+    session, count_statements
+):
+    """The copies' direction starts from the status they were carried forward with: on the
+    successor's first day nothing has "improved" from not started."""
+    successor = apply_refresh(session, refresh(session, copy_of_2015_18_before_refresh(session)))
+    session.expire_all()
+    with count_statements() as first_day_queries:
+        first_day = build_appendix(session, successor, REFRESH_DATE)
+    assert first_day.since < REFRESH_DATE
+    rows = first_day.all_actions
+    assert len(rows) == 11 and all(row.stage == "in_progress" for row in rows)
+    assert {row.direction for row in rows} == {Direction.no_change}
+    assert all(row.previous_stage == row.stage and row.previous_rag == row.rag for row in rows)
+    assert first_day.totals.overdue == 0
+    # One query more than when every copy has an update by "since": the statuses they came with.
+    session.expire_all()
+    with count_statements() as since_first_day_queries:
+        build_appendix(session, successor, REFRESH_DATE, since=REFRESH_DATE)
+    assert first_day_queries.count == since_first_day_queries.count + 1
+    highlight = build_highlight(session, successor, as_at=REFRESH_DATE, since=date(2018, 3, 1))
+    assert highlight.changes == ["No change in stage or rating since the last report"]
+    assert highlight.previous_totals == highlight.totals  # 11 not yet due, rated as carried
+
+    amber = next(row for row in rows if row.rag == "amber")
+    copy = session.exec(
+        select(Action).where(Action.plan_id == successor.id, Action.ref == amber.ref)
+    ).one()
+    make_update(session, copy, effective_on=date(2018, 5, 15), stage="in_progress", rag="green")
+    later = build_appendix(session, successor, date(2018, 6, 30), since=date(2018, 3, 31))
+    directions = {row.ref: row.direction for row in later.all_actions}
+    assert directions.pop(amber.ref) == Direction.improved
+    assert set(directions.values()) == {Direction.no_change}
+    highlight = build_highlight(
+        session, successor, as_at=date(2018, 6, 30), since=date(2018, 3, 31)
+    )
+    assert highlight.changes == ["1 moved from Amber to Green"]
 
 
 def test_the_five_point_scheme_prints_its_rules(session):

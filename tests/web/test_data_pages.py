@@ -25,6 +25,7 @@ from app.core.models import (
 )
 from app.domain.lineage import plan_lineage
 from app.domain.status import statuses_as_at
+from app.domain.timescales import uk_date
 from app.imports import MAX_BYTES
 from tests.conftest import csrf_from, demo_users, sign_in
 from tests.factories import make_plan
@@ -157,6 +158,8 @@ def refresh_fields(session: Session, admin, **changes) -> dict[str, str]:
         "refresh_date": "",
         "themes": f"{PREVENTION_EI}\n{OMRR}",
         "overrides": "",
+        "due_rule": "first-year",
+        "due_dates": "",
     }
     for theme in session.exec(select(Theme).where(Theme.plan_id == source.id)):
         fields[f"map-{theme.id}"] = f"to:{theme.title}"
@@ -269,6 +272,81 @@ def test_confirming_creates_the_successor_with_the_carried_actions(admin, sessio
     assert row_counts(session) == before
 
 
+def test_the_refresh_form_asks_for_new_due_dates_with_no_rule_chosen(admin):
+    page = admin.get(f"/plans/{SOURCE}/refresh")
+    text = text_of(page)
+    assert "New due dates for carried-forward actions" in text
+    form = form_on(page.text, f"/plans/{SOURCE}/refresh/preview")
+    assert not [name for name, _value in form["fields"] if name == "due_rule"]  # none checked
+    for value in ("first-year", "period-end", "keep"):
+        assert f'name="due_rule" type="radio" value="{value}"' in page.text
+    assert fields_of(page.text, f"/plans/{SOURCE}/refresh/preview")["due_dates"] == ""
+
+
+def test_without_due_dates_the_summary_links_to_the_rules(admin, session):
+    fields = refresh_fields(session, admin, due_rule="")
+    response = admin.post(f"/plans/{SOURCE}/refresh/preview", data=fields)
+    assert response.status_code == 400
+    message = re.search(r'id="due_dates-error".*?</p>', response.text, re.S)[0]
+    assert all(ref in message for ref in outstanding_refs(session, SOURCE))
+    assert '<a href="#due_rule">Choose a rule for the new due dates' in response.text
+    assert 'id="due_rule" name="due_rule" type="radio"' in response.text
+    assert 'id="due_dates-error"' in response.text
+
+    # A bad line links to the box it is in.
+    fields = refresh_fields(session, admin, due_dates="OM4 = soon")
+    response = admin.post(f"/plans/{SOURCE}/refresh/preview", data=fields)
+    assert response.status_code == 400
+    assert '<a href="#due_dates">Line 1 of the new due dates' in response.text
+
+
+def test_the_preview_shows_each_carried_action_s_old_and_new_due_date(admin, session):
+    source = plan_by_slug(session, SOURCE)
+    outstanding = outstanding_refs(session, SOURCE)
+    first, *rest = outstanding
+    fields = refresh_fields(session, admin, due_dates=f"{first} = 30/09/2021")
+    page = admin.post(f"/plans/{SOURCE}/refresh/preview", data=fields)
+    assert page.status_code == 200, text_of(page)
+    text = text_of(page)
+    assert "New due dates The end of the new plan's first year" in text
+    originals = {
+        action.ref: action
+        for action in session.exec(select(Action).where(Action.plan_id == source.id))
+    }
+    for ref in outstanding:
+        original = originals[ref]
+        was = original.due_label or uk_date(original.due_date)
+        new = "30 September 2021" if ref == first else "31 March 2022"
+        row = re.search(
+            rf"<tr class=\"govuk-table__row\">\s*<td class=\"govuk-table__cell\">"
+            rf"{ref}</td>.*?</tr>",
+            page.text,
+            re.S,
+        )
+        assert row, ref
+        cells = text_of_html(row[0])
+        assert was in cells and new in cells, cells
+    confirm = fields_of(page.text, f"/plans/{SOURCE}/refresh")
+    assert (confirm["due_rule"], confirm["due_dates"]) == ("first-year", f"{first} = 30/09/2021")
+
+    response = admin.post(f"/plans/{SOURCE}/refresh", data=confirm, follow_redirects=False)
+    assert response.status_code == 303, text_of(response)
+    successor = plan_by_slug(session, SUCCESSOR)
+    copies = {
+        action.ref: action.due_date
+        for action in session.exec(select(Action).where(Action.plan_id == successor.id))
+    }
+    assert copies == {ref: date(2022, 3, 31) for ref in rest} | {first: date(2021, 9, 30)}
+    # Nothing is overdue on the successor's first day.
+    first_day = statuses_as_at(session=session, plan_id=successor.id, as_at=date(2021, 4, 1))
+    assert len(first_day) == len(outstanding)
+    assert not any(status.is_overdue(date(2021, 4, 1)) for status in first_day)
+
+
+def text_of_html(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -288,6 +366,32 @@ def test_confirming_creates_the_successor_with_the_carried_actions(admin, sessio
         (
             lambda s: {"overrides": "NOSUCHREF = Resettlement"},
             f"{SOURCE} has no action 'NOSUCHREF'",
+        ),
+        (
+            lambda s: {"due_rule": ""},
+            "Choose a rule for the new due dates, or give one for each carried-forward action",
+        ),
+        (
+            lambda s: {"due_dates": "\nOM4 31/03/2022"},
+            "Line 2 of the new due dates, 'OM4 31/03/2022', should be written REF = date, such as "
+            "P3 = 31/03/2022",
+        ),
+        (
+            lambda s: {"due_dates": "OM4 = 31/13/2022"},
+            "Line 1 of the new due dates: '31/13/2022' is not a date; write it as 31/03/2022 or "
+            "2022-03-31",
+        ),
+        (
+            lambda s: {"due_dates": "OM4 = 2022-03-31\nOM4 = 2022-06-30"},
+            "Action OM4 is given twice in the new due dates",
+        ),
+        (
+            lambda s: {"due_dates": "NOSUCHREF = 31/03/2022"},
+            f"A new due date is given for action 'NOSUCHREF', which {SOURCE} does not have",
+        ),
+        (
+            lambda s: {"due_rule": "keep"},
+            "before the refresh date 2021-04-01 and a passed date cannot be kept",
         ),
     ],
 )
