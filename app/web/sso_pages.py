@@ -137,7 +137,8 @@ def finish_sso(
         record_refusal(session, provider=provider, reason=reason)
         return _refused(
             request,
-            f"{label} did not sign you in" + (" (it was cancelled or refused)" if error else "")
+            f"{label} did not sign you in"
+            + (" (it was cancelled or refused)" if error else "")
             + ". Try again, or ask the office for help.",
             400,
             next_path,
