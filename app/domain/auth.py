@@ -442,7 +442,8 @@ def presession_csrf_token(nonce: str) -> str:
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(expected, given)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    return bool(expected and given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 def can_update_action(session: Session, *, user: User, action: Action) -> bool:
