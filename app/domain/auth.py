@@ -60,6 +60,23 @@ class PasswordError(ValueError):
     pass
 
 
+class PasswordSignInOff(SignInError):
+    """Password sign-in is turned off (PLANTRACK_PASSWORD_SIGN_IN=false) for this account."""
+
+
+PASSWORD_SIGN_IN_OFF = (
+    "Sign in with your organisation's account: plantrack no longer accepts passwords."
+)
+
+
+def password_sign_in_allowed(email: str) -> bool:
+    """Whether anyone may sign in with a password as ``email``: everyone unless the office
+    turned password sign-in off; then only the break-glass admins it named (who must still be
+    admins, checked once the password is)."""
+    settings = get_settings()
+    return settings.password_sign_in or normalise_email(email) in settings.break_glass_emails
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -266,12 +283,17 @@ def sign_in(session: Session, *, email: str, password: str, client_address: str)
     failure counts whatever becomes of the request.
     """
     email = normalise_email(email)
+    if not password_sign_in_allowed(email):
+        raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF)
     attempt_id = _record_attempt(session, email=email, address_key=throttle_key(client_address))
     user = session.exec(select(User).where(User.email == email)).first()
     # Verify against a dummy hash for unknown e-mails so timing does not reveal which exist.
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if not (user and valid and user.is_active):
         raise SignInError("Enter a correct e-mail address and password.")
+    if not get_settings().password_sign_in and user.role != Role.admin:
+        # Named as break-glass, but not (or no longer) an admin: no password sign-in.
+        raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF)
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     with _kept(session) as writer:
         _mark_succeeded(writer, attempt_id)
@@ -420,7 +442,8 @@ def presession_csrf_token(nonce: str) -> str:
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and hmac.compare_digest(expected, given)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    return bool(expected and given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 def can_update_action(session: Session, *, user: User, action: Action) -> bool:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.config import get_settings
+from app.core.oidc import end_session_url
 from app.deps import CurrentUser, OptionalSignedIn, SessionDep, cookie_name
 from app.domain.audit import record_event
 from app.domain.auth import (
@@ -17,6 +18,7 @@ from app.domain.auth import (
     revoke_session,
     sign_in,
 )
+from app.domain.sso import SSO_PROVIDER_COOKIE
 from app.web.templating import templates
 
 router = APIRouter()
@@ -30,7 +32,7 @@ def address_of(request: Request) -> str:
     )
 
 
-def _forget(response, name: str) -> None:
+def forget_cookie(response, name: str) -> None:
     # A browser ignores a __Host- cookie (even its deletion) that is not marked Secure.
     response.delete_cookie(
         cookie_name(name), secure=get_settings().secure_cookies, httponly=True, samesite="lax"
@@ -44,14 +46,35 @@ def safe_next(next_path: str | None) -> str:
     return "/"
 
 
-def _sign_in_page(
+def set_cookie(response, name: str, value: str, *, max_age: int) -> None:
+    response.set_cookie(
+        cookie_name(name),
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+        max_age=max_age,
+    )
+
+
+def start_browser_session(response, token: str) -> None:
+    """The session cookie for a new session, however it was signed in to."""
+    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_max_hours * 3600)
+    forget_cookie(response, PRESESSION_COOKIE)
+
+
+def sign_in_page(
     request: Request,
     *,
     next_path: str,
     email: str = "",
     error: str | None = None,
+    error_target: str = "email",
     status_code: int = 200,
 ):
+    """The sign-in page: a "Sign in with ..." link per identity provider, and the password
+    form (folded away when password sign-in is off: it is for the break-glass admins)."""
+    settings = get_settings()
     nonce = request.cookies.get(cookie_name(PRESESSION_COOKIE))
     new_nonce = None
     if not nonce:
@@ -60,18 +83,18 @@ def _sign_in_page(
     response = templates.TemplateResponse(
         request,
         "auth/sign_in.html",
-        {"next_path": next_path, "email": email, "error": error},
+        {
+            "next_path": next_path,
+            "email": email,
+            "error": error,
+            "error_target": error_target,
+            "providers": list(settings.sso_providers.values()),
+            "password_sign_in": settings.password_sign_in,
+        },
         status_code=status_code,
     )
     if new_nonce:
-        response.set_cookie(
-            cookie_name(PRESESSION_COOKIE),
-            new_nonce,
-            httponly=True,
-            samesite="lax",
-            secure=get_settings().secure_cookies,
-            max_age=3600,
-        )
+        set_cookie(response, PRESESSION_COOKIE, new_nonce, max_age=3600)
     return response
 
 
@@ -79,7 +102,7 @@ def _sign_in_page(
 def read_sign_in(request: Request, signed_in: OptionalSignedIn, next: str = "/"):
     if signed_in:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _sign_in_page(request, next_path=safe_next(next))
+    return sign_in_page(request, next_path=safe_next(next))
 
 
 @router.post("/sign-in")
@@ -92,7 +115,7 @@ def create_sign_in(
 ):
     next_path = safe_next(next)
     if not email.strip() or not password:
-        return _sign_in_page(
+        return sign_in_page(
             request,
             next_path=next_path,
             email=email,
@@ -102,36 +125,51 @@ def create_sign_in(
     try:
         token = sign_in(session, email=email, password=password, client_address=address_of(request))
     except SignInThrottled as error:
-        response = _sign_in_page(
+        response = sign_in_page(
             request, next_path=next_path, email=email, error=str(error), status_code=429
         )
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
     except SignInError as error:
-        return _sign_in_page(
+        return sign_in_page(
             request, next_path=next_path, email=email, error=str(error), status_code=400
         )
     response = RedirectResponse(next_path, status_code=303)
-    settings = get_settings()
-    response.set_cookie(
-        cookie_name(SESSION_COOKIE),
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_max_hours * 3600,
-    )
-    _forget(response, PRESESSION_COOKIE)
+    start_browser_session(response, token)
     return response
 
 
 @router.post("/sign-out")
-def create_sign_out(session: SessionDep, signed_in: OptionalSignedIn):
+def create_sign_out(request: Request, session: SessionDep, signed_in: OptionalSignedIn):
     if signed_in:
         revoke_session(session, signed_in.auth_session)
-    response = RedirectResponse("/sign-in", status_code=303)
-    _forget(response, SESSION_COOKIE)
+    # Signed in through an identity provider: the signed-out page offers its sign-out too.
+    provider = request.cookies.get(cookie_name(SSO_PROVIDER_COOKIE))
+    target = "/sign-in"
+    if provider in get_settings().sso_providers:
+        target = f"/signed-out?provider={provider}"
+    response = RedirectResponse(target, status_code=303)
+    forget_cookie(response, SESSION_COOKIE)
+    forget_cookie(response, SSO_PROVIDER_COOKIE)
     return response
+
+
+@router.get("/signed-out")
+def read_signed_out(request: Request, provider: str = ""):
+    """After signing out of plantrack: the identity provider's own sign-out, if it has one
+    (RP-initiated logout), coming back to the sign-in page."""
+    settings = get_settings()
+    found = settings.sso_providers.get(provider)
+    provider_sign_out = (
+        end_session_url(found, post_logout_redirect_uri=f"{settings.base_url.rstrip('/')}/sign-in")
+        if found
+        else None
+    )
+    return templates.TemplateResponse(
+        request,
+        "auth/signed_out.html",
+        {"provider": found, "provider_sign_out": provider_sign_out},
+    )
 
 
 @router.get("/account/password")
@@ -169,5 +207,5 @@ def update_password(
         summary=f"{user.email} changed their password",
     )
     response = RedirectResponse("/sign-in", status_code=303)
-    _forget(response, SESSION_COOKIE)
+    forget_cookie(response, SESSION_COOKIE)
     return response

@@ -13,11 +13,13 @@ from app.web import (
     plan_pages,
     redirects,
     report_pages,
+    sso_pages,
 )
 
 # Every state-changing request through any page must carry the CSRF token.
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])
 web_router.include_router(auth_pages.router)
+web_router.include_router(sso_pages.router)
 web_router.include_router(redirects.router)
 # Before plan_pages: /plans/new is a page of its own, not the plan called "new".
 web_router.include_router(plan_admin_pages.router)

@@ -70,6 +70,8 @@ class Server:
     base_url: str
     database_url: str
     log_path: Path
+    # A real OpenID Connect provider on loopback, the server's single sign-on ("Test ID").
+    identity_provider: str = ""
 
 
 @pytest.hookimpl(wrapper=True)
@@ -87,7 +89,15 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[Server]:
+def identity_provider() -> Iterator[str]:
+    import oidc_provider_mock
+
+    with oidc_provider_mock.run_server_in_thread(require_nonce=True) as provider:
+        yield f"http://localhost:{provider.server_port}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, identity_provider) -> Iterator[Server]:
     """The real app, served by uvicorn in a subprocess over a fresh, seeded SQLite file."""
     from sqlmodel import Session
 
@@ -112,6 +122,12 @@ def server(tmp_path_factory) -> Iterator[Server]:
         "PLANTRACK_SMTP_HOST": "127.0.0.1",
         "PLANTRACK_SMTP_PORT": str(_free_port()),  # nothing listens: nothing is ever mailed
         "PLANTRACK_BASE_URL": f"http://127.0.0.1:{port}",
+        "PLANTRACK_OIDC_PROVIDERS": "test",
+        "PLANTRACK_OIDC_TEST_ISSUER": identity_provider,
+        "PLANTRACK_OIDC_TEST_CLIENT_ID": "plantrack-browser-tests",
+        "PLANTRACK_OIDC_TEST_CLIENT_SECRET": "browser-tests-secret",
+        "PLANTRACK_OIDC_TEST_LABEL": "Test ID",
+        "PLANTRACK_OIDC_TEST_ALLOWED_DOMAINS": "plantrack.example",
     }
     log_path = directory / "uvicorn.log"
     log = log_path.open("wb")
@@ -146,7 +162,12 @@ def server(tmp_path_factory) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 pytest.fail(f"uvicorn did not answer /healthz in 30 s:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield Server(base_url=base_url, database_url=database_url, log_path=log_path)
+        yield Server(
+            base_url=base_url,
+            database_url=database_url,
+            log_path=log_path,
+            identity_provider=identity_provider,
+        )
     finally:
         process.terminate()
         try:

@@ -95,6 +95,46 @@ def _sign_in_error(env: Env):
     return page
 
 
+def sign_in_with_provider(env: Env, email: str):
+    """Through the real provider in Chromium: plantrack's "Sign in with Test ID", the
+    provider's form, and back. The provider's page asks a CDN for its stylesheet: refused, so
+    nothing is fetched from outside."""
+    import httpx
+
+    server = env.request.getfixturevalue("server")
+    claims = {"email": email, "email_verified": True, "name": "Browser Test"}
+    sub = f"browser-{email}"
+    assert httpx.put(f"{server.identity_provider}/users/{sub}", json=claims).status_code == 204
+    context = env.new_context()
+    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.get_by_role("link", name="Sign in with Test ID").click()
+    page.get_by_placeholder("sub").fill(sub)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/"))
+    return page
+
+
+@state("sign-in with single sign-on refused")
+def _sign_in_sso_refused(env: Env):
+    page = sign_in_with_provider(env, "not.yet.known@plantrack.example")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "There is no plantrack account for not.yet.known@plantrack.example"
+    )
+    return page
+
+
+@state("signed out, offered the provider's sign-out")
+def _signed_out_sso(env: Env):
+    page = sign_in_with_provider(env, VIEWER)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Plans")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out of plantrack")
+    expect(page.get_by_role("link", name="Sign out of Test ID too")).to_be_visible()
+    return page
+
+
 @state("home (list of plans)")
 def _home(env: Env):
     page = env.page(VIEWER)

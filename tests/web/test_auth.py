@@ -286,3 +286,12 @@ def test_unreadable_trusted_proxies_refuse_to_start():
         str(network)
         for network in Settings(trusted_proxies=" 10.0.0.5 ,fd00::/8").trusted_proxy_networks
     ] == ["10.0.0.5/32", "fd00::/8"]
+
+
+def test_a_csrf_token_with_characters_beyond_ascii_is_refused_not_an_error(app_client):
+    app_client.get("/sign-in")
+    response = app_client.post(
+        "/sign-in", data={"email": "a@plantrack.example", "password": "x", "csrf_token": "é"}
+    )
+    assert response.status_code == 403
+    assert "This form has expired or did not come from plantrack" in response.text

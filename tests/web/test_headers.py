@@ -102,6 +102,7 @@ def demo_values(session, report_id: int) -> dict[str, str]:
         "meeting_id": str(session.exec(select(Meeting.id)).first()),
         "person_id": str(session.exec(select(Person.id)).first()),
         "token": "not-a-real-invitation",
+        "name": "entra",  # a single sign-on provider (none is set up here: 404)
     }
 
 
