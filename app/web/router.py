@@ -13,6 +13,7 @@ from app.web import (
     plan_pages,
     redirects,
     report_pages,
+    token_pages,
 )
 
 # Every state-changing request through any page must carry the CSRF token.
@@ -29,3 +30,4 @@ web_router.include_router(report_pages.router)
 web_router.include_router(board_pages.router)
 web_router.include_router(people_pages.router)
 web_router.include_router(data_pages.router)
+web_router.include_router(token_pages.router)
