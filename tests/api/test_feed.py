@@ -50,8 +50,20 @@ def test_the_csv_feed_matches_the_appendix(served):
     assert response.headers["cache-control"] == "private, max-age=0, must-revalidate"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(rows[0]) == [
-        "plan", "as_at", "theme", "ref", "title", "lead_organisation", "owner_role", "due_date",
-        "due_label", "stage", "rating", "last_update_date", "last_update_text", "overdue",
+        "plan",
+        "as_at",
+        "theme",
+        "ref",
+        "title",
+        "lead_organisation",
+        "owner_role",
+        "due_date",
+        "due_label",
+        "stage",
+        "rating",
+        "last_update_date",
+        "last_update_text",
+        "overdue",
     ]
     with Session(engine) as session:
         plan = get_plan(session=session, slug=SLUG)
@@ -59,9 +71,7 @@ def test_the_csv_feed_matches_the_appendix(served):
     totals = report.totals
     assert len(rows) == totals.total
     assert {row["plan"] for row in rows} == {SLUG} and {row["as_at"] for row in rows} == {AS_AT}
-    scheduled = [
-        row for row in rows if row["due_date"] <= AS_AT and row["stage"] != "withdrawn"
-    ]
+    scheduled = [row for row in rows if row["due_date"] <= AS_AT and row["stage"] != "withdrawn"]
     assert len(scheduled) == totals.scheduled
     by_stage = Counter(row["stage"] for row in scheduled)
     for stage in ("complete", "in_progress", "not_started", "carried_forward"):

@@ -88,11 +88,14 @@ def test_a_token_restricted_to_plans_sees_only_those(app_client, make_token):
     assert feed.status_code == 404
 
 
-def test_a_read_token_cannot_write_and_a_write_token_needs_no_csrf(
-    app_client, make_token, session
-):
-    plan = {"slug": "youth-2024-27", "title": "Youth", "period_start": "2024-04-01",
-            "period_end": "2027-03-31", "board": "OMCDB"}
+def test_a_read_token_cannot_write_and_a_write_token_needs_no_csrf(app_client, make_token, session):
+    plan = {
+        "slug": "youth-2024-27",
+        "title": "Youth",
+        "period_start": "2024-04-01",
+        "period_end": "2027-03-31",
+        "board": "OMCDB",
+    }
     read = make_token(name="reader", person="admin@plantrack.example")
     refused = app_client.post("/api/v1/plans", json=plan, headers=bearer(read))
     assert refused.status_code == 403 and "only read" in refused.json()["detail"]
@@ -102,9 +105,7 @@ def test_a_read_token_cannot_write_and_a_write_token_needs_no_csrf(
     assert session.exec(select(Plan).where(Plan.slug == "youth-2024-27")).one()
     actors = set(session.exec(select(AuditEvent.actor).where(AuditEvent.verb == "create_plan")))
     assert "admin@plantrack.example" in actors
-    uses = session.exec(
-        select(AuditEvent.summary).where(AuditEvent.verb == "use_token")
-    ).all()
+    uses = session.exec(select(AuditEvent.summary).where(AuditEvent.verb == "use_token")).all()
     assert uses == ["POST /api/v1/plans"]  # the write token's use; the read token's is not
 
 
@@ -150,7 +151,11 @@ def test_the_office_only_audit_log_refuses_others_and_restricted_tokens(app_clie
 
 def test_reads_carry_an_etag_and_answer_304_when_it_still_matches(app_client, make_token):
     headers = bearer(make_token())
-    for path in ("/api/v1/plans", f"/api/v1/plans/{SLUG}/actions", f"/api/v1/plans/{SLUG}/reports/appendix"):
+    for path in (
+        "/api/v1/plans",
+        f"/api/v1/plans/{SLUG}/actions",
+        f"/api/v1/plans/{SLUG}/reports/appendix",
+    ):
         first = app_client.get(path, headers=headers)
         assert first.headers["cache-control"] == "private, max-age=0, must-revalidate"
         etag = first.headers["etag"]

@@ -91,7 +91,9 @@ def test_who_may_update_is_the_pages_rule(app_client, make_token):
     assert refused.status_code == 403
     reader = bearer(make_token(name="reader", person="omrr.lead@plantrack.example"))
     assert (
-        app_client.post(f"{OWN}/updates", json=UPDATE, headers=reader | {"If-Match": etag}).status_code
+        app_client.post(
+            f"{OWN}/updates", json=UPDATE, headers=reader | {"If-Match": etag}
+        ).status_code
         == 403
     )
 
