@@ -1,6 +1,7 @@
 """FastAPI dependencies, in one place: the request's unit of work, the signed-in user, roles,
 CSRF, and the records a path names (loaded, or 404)."""
 
+import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -9,12 +10,15 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Form, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.db import writing
 from app.core.models import Action, Plan, Role, User
+from app.domain.access import Principal, cookie_principal, may_read_plan
 from app.domain.actions import get_action
 from app.domain.as_at import AsAtError, ReportDates, check_in_range, resolve_dates
 from app.domain.auth import (
@@ -27,6 +31,7 @@ from app.domain.auth import (
     tokens_match,
 )
 from app.domain.progress import get_plan
+from app.domain.tokens import authenticate
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Posts whose handlers write only in short transactions of their own (app.core.db
@@ -224,3 +229,165 @@ def resolve_report_dates(
 
 
 ReportDatesDep = Annotated[ReportDates, Depends(resolve_report_dates)]
+
+
+# --- The API's principal: a cookie session or a bearer token ----------------------------------
+
+API_V1 = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    422: "Unprocessable content",
+    428: "Precondition required",
+    500: "Internal server error",
+}
+_BEARER = re.compile(r"^Bearer[ ]+(\S+)[ ]*$", re.IGNORECASE)
+BEARER_CHALLENGE = 'Bearer realm="plantrack"'
+
+
+def is_api_v1(request: Request) -> bool:
+    path = request.url.path
+    return path == API_V1 or path.startswith(API_V1 + "/")
+
+
+class ApiProblem(HTTPException):
+    """An API error with more than a status and a sentence: ``errors`` by field (422), or
+    ``extra`` members of the problem (412: the update recorded in between)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        errors: dict[str, str] | None = None,
+        extra: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, detail, headers=headers)
+        self.errors = errors
+        self.extra = extra
+
+
+def problem_response(
+    status_code: int,
+    detail: str,
+    *,
+    errors: dict[str, str] | None = None,
+    extra: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """RFC 9457 problem details: the one shape of every error under /api/v1."""
+    body = {
+        "type": "about:blank",
+        "title": PROBLEM_TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body |= jsonable_encoder(extra)
+    return JSONResponse(body, status_code=status_code, media_type=PROBLEM_JSON, headers=headers)
+
+
+def get_principal(request: Request, session: SessionDep, signed_in: OptionalSignedIn) -> Principal:
+    """Who an API request acts for. ``Authorization: Bearer`` (the API only: the pages read the
+    cookie alone), else the browser's cookie session."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        match = _BEARER.match(header)
+        if match is None:
+            raise HTTPException(
+                401,
+                "Send the API token as 'Authorization: Bearer pt_...'.",
+                headers={"WWW-Authenticate": BEARER_CHALLENGE},
+            )
+        principal = authenticate(
+            session, match.group(1), use=f"{request.method} {request.url.path}"
+        )
+        if principal is None:
+            raise HTTPException(
+                401,
+                "The API token is not valid: it is unknown, has expired or has been revoked, "
+                "or its holder's account is disabled.",
+                headers={"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token"'},
+            )
+        return principal
+    if signed_in is None:
+        raise HTTPException(
+            401,
+            "Sign in first, or send an API token as 'Authorization: Bearer pt_...'.",
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        )
+    return cookie_principal(signed_in.user)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def verify_api_csrf(request: Request, principal: PrincipalDep) -> None:
+    """The cookie keeps its CSRF check on the API; a bearer token needs none (a page on
+    another site can make a browser send its cookie, never an Authorization header)."""
+    if principal.token is None:
+        await verify_csrf(request, request.state.signed_in)
+
+
+def require_writer(principal: PrincipalDep) -> Principal:
+    if not principal.may_write:
+        raise HTTPException(403, "This token may only read: the office can make a write token.")
+    return principal
+
+
+def require_office(principal: PrincipalDep) -> Principal:
+    if not principal.is_office:
+        raise HTTPException(403, "Only the office may do this.")
+    return principal
+
+
+def require_office_writer(principal: PrincipalDep) -> Principal:
+    return require_writer(require_office(principal))
+
+
+WriterDep = Annotated[Principal, Depends(require_writer)]
+OfficeDep = Annotated[Principal, Depends(require_office)]
+OfficeWriterDep = Annotated[Principal, Depends(require_office_writer)]
+
+
+def load_api_plan(slug: str, session: SessionDep, principal: PrincipalDep) -> Plan:
+    """A plan the principal may read; any other is not found (its existence is not told)."""
+    plan = get_plan(session=session, slug=slug)
+    if plan is None or not may_read_plan(session, principal, plan):
+        raise HTTPException(404, f"There is no plan called '{slug}'.")
+    return plan
+
+
+ApiPlanDep = Annotated[Plan, Depends(load_api_plan)]
+
+
+def load_api_action(plan: ApiPlanDep, ref: str, session: SessionDep) -> Action:
+    action = get_action(session=session, plan=plan, ref=ref)
+    if action is None:
+        raise HTTPException(404, f"{plan.short_title} has no action {ref}.")
+    return action
+
+
+ApiActionDep = Annotated[Action, Depends(load_api_action)]
+
+
+def resolve_api_report_dates(
+    plan: ApiPlanDep, as_at: QueryDate = None, since: QueryDate = None
+) -> ReportDates:
+    try:
+        return resolve_dates(plan, as_at=as_at, since=since)
+    except AsAtError as error:
+        raise ApiProblem(422, error.message, errors={error.field: error.message}) from None
+
+
+ApiDatesDep = Annotated[ReportDates, Depends(resolve_api_report_dates)]

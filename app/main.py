@@ -6,6 +6,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from app.api.docs import docs_router
+from app.api.openapi import openapi_schema
+from app.api.problems import install_problem_handlers
 from app.api.router import api_router
 from app.core.config import PROJECT_ROOT
 from app.core.db import get_engine, new_session
@@ -33,6 +35,7 @@ def create_app() -> Plantrack:
         title="plantrack", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.open_session = new_session
+    app.openapi = lambda: openapi_schema(app)
     app.add_middleware(RequestLimits)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api_router, prefix="/api/v1")
@@ -40,6 +43,7 @@ def create_app() -> Plantrack:
     # The schema describes the JSON API; the pages are HTML for people, not an API.
     app.include_router(web_router, include_in_schema=False)
     install_error_handlers(app)
+    install_problem_handlers(app)  # after the pages' handlers: the API's wrap them
 
     @app.exception_handler(SignInRequired)
     async def redirect_to_sign_in(_request: Request, error: SignInRequired):

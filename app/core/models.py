@@ -87,6 +87,11 @@ class ReportKind(StrEnum):
     highlight = "highlight"
 
 
+class TokenScope(StrEnum):
+    read = "read"
+    write = "write"
+
+
 class ReminderKind(StrEnum):
     # Before the deadline, to each owner with updates missing.
     reminder = "reminder"
@@ -394,6 +399,47 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = None
     csrf_token: str = Field(max_length=128)
     client_address: str = Field(default="", max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A credential for the API (``Authorization: Bearer``), held by a person or by a named
+    service. Only the secret's SHA-256 is stored; the secret is shown once, when made."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        CheckConstraint(_in("scope", TokenScope), name="api_token_scope"),
+        # Held by exactly one: a person's account, or a named service.
+        CheckConstraint(
+            "(user_id IS NULL AND service IS NOT NULL) "
+            "OR (user_id IS NOT NULL AND service IS NULL)",
+            name="api_token_one_holder",
+        ),
+        CheckConstraint("expires_at > created_at", name="api_token_expires_after_creation"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)
+    # The secret's first characters ("pt_Ab3d"), so a token can be recognised in a list.
+    prefix: str = Field(max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    service: str | None = Field(default=None, max_length=100)
+    scope: str = Field(default=TokenScope.read, max_length=10)
+    expires_at: datetime
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiTokenPlan(SQLModel, table=True):
+    """A token restricted to some plans reads (and writes) only those; none listed: every plan
+    its holder may read."""
+
+    __tablename__ = "api_token_plan"
+
+    token_id: int = Field(foreign_key="api_token.id", primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
 
 
 class SignInAttempt(SQLModel, table=True):

@@ -58,8 +58,12 @@ def read_events(
     until: date | None = None,
     limit: int = 200,
     offset: int = 0,
+    before_id: int | None = None,
 ) -> list[AuditEvent]:
+    """Events newest first; ``before_id`` pages on from an event (the API's cursor)."""
     query = select(AuditEvent)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
     if actor:
         query = query.where(AuditEvent.actor.contains(actor.strip().lower()))
     if verb:

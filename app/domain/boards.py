@@ -13,7 +13,16 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.core.models import Board, Meeting, Outcome, Plan, PublishedReport, Theme, User
+from app.core.models import (
+    Board,
+    Meeting,
+    Outcome,
+    Plan,
+    PublishedFile,
+    PublishedReport,
+    Theme,
+    User,
+)
 from app.domain.audit import record_event
 from app.domain.cycle import not_cancelled, update_deadline
 from app.domain.errors import NotFound
@@ -578,3 +587,50 @@ def read_public_plan_page(*, session: Session, plan: Plan) -> PublicPlanPage:
             )
         ),
     )
+
+
+@dataclass
+class PublishedEntry:
+    report: PublishedReport
+    plan: Plan
+    meeting: Meeting | None
+    formats: list[str]  # the files stored with it
+
+
+def list_published_reports(
+    *,
+    session: Session,
+    plan_ids: frozenset[int] | None,
+    plan_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[PublishedEntry]:
+    """Published reports, latest first, a page at a time, with their plans, meetings and the
+    formats of their stored files: two queries."""
+    query = (
+        select(PublishedReport, Plan, Meeting)
+        .join(Plan, Plan.id == PublishedReport.plan_id)
+        .outerjoin(Meeting, Meeting.id == PublishedReport.meeting_id)
+        .order_by(PublishedReport.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(PublishedReport.id < before_id)
+    if plan_ids is not None:
+        query = query.where(PublishedReport.plan_id.in_(plan_ids))
+    if plan_id is not None:
+        query = query.where(PublishedReport.plan_id == plan_id)
+    rows = list(session.exec(query))
+    formats: dict[int, list[str]] = {}
+    for report_id, file_format in session.exec(
+        select(PublishedFile.report_id, PublishedFile.format)
+        .where(PublishedFile.report_id.in_([report.id for report, _, _ in rows]))
+        .order_by(PublishedFile.format)
+    ):
+        formats.setdefault(report_id, []).append(file_format)
+    return [
+        PublishedEntry(
+            report=report, plan=plan, meeting=meeting, formats=formats.get(report.id, [])
+        )
+        for report, plan, meeting in rows
+    ]

@@ -113,3 +113,16 @@ def has_actions(*, session: Session, plan: Plan) -> bool:
         session.exec(select(Action.id).where(Action.plan_id == plan.id).limit(1)).first()
         is not None
     )
+
+
+def list_plans_after(
+    *, session: Session, plan_ids: frozenset[int] | None, after_id: int | None, limit: int
+) -> list[Plan]:
+    """A page of plans in the order they were made (a cursor's order: stable as plans are
+    added), after the plan ``after_id``, among ``plan_ids`` (None: every plan)."""
+    query = select(Plan).order_by(Plan.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Plan.id > after_id)
+    if plan_ids is not None:
+        query = query.where(Plan.id.in_(plan_ids))
+    return list(session.exec(query))

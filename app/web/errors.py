@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.deps import is_api_v1, problem_response
 from app.publishing import TamperedFile
 from app.web.templating import templates
 
@@ -46,6 +47,9 @@ def _describe(error: RequestValidationError) -> list[str]:
 
 
 def error_page(request: Request, status_code: int, messages: list[str]):
+    # Before routing (a request too large, say) the API's errors still take its one shape.
+    if is_api_v1(request):
+        return problem_response(status_code, " ".join(messages))
     if _wants_json(request):
         return JSONResponse({"detail": messages}, status_code=status_code)
     return templates.TemplateResponse(

@@ -1,21 +1,18 @@
 """Pages for everyone signed in: plans, the plan dashboard, an action and its history."""
 
-from dataclasses import dataclass
-from datetime import date
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from app.core.models import Role, Stage
 from app.deps import CurrentUser, PlanDep, ReportDatesDep, SessionDep
+from app.domain.action_filters import ActionFilters as Filters
 from app.domain.as_at import plan_state_notice
 from app.domain.auth import editable_action_ids
 from app.domain.boards import default_meeting, meetings_for_plan
 from app.domain.lineage import plan_lineage
 from app.domain.plans import read_plan_summaries, read_plan_view
 from app.domain.rag import STAGE_LABELS, ratings
-from app.domain.status import ActionStatus
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS, file_name
 from app.reports.render_html import render_html
@@ -34,31 +31,6 @@ def read_home(request: Request, session: SessionDep, user: CurrentUser):
     return templates.TemplateResponse(
         request, "home.html", {"summaries": read_plan_summaries(session=session)}
     )
-
-
-@dataclass
-class Filters:
-    theme: int | None = None
-    owner: int | None = None
-    organisation: int | None = None
-    stage: str | None = None
-    rag: str | None = None
-    overdue: bool = False
-
-    def keep(self, status: ActionStatus, as_at: date) -> bool:
-        action = status.action
-        return (
-            (self.theme is None or action.theme_id == self.theme)
-            and (self.owner is None or action.lead_person_id == self.owner)
-            and (self.organisation is None or action.lead_organisation_id == self.organisation)
-            and (self.stage is None or status.stage == self.stage)
-            and (self.rag is None or status.rag == self.rag)
-            and (not self.overdue or status.is_overdue(as_at))
-        )
-
-    @property
-    def active(self) -> bool:
-        return any(v not in (None, False) for v in vars(self).values())
 
 
 def _int_or_none(value: str | None) -> int | None:

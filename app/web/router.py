@@ -14,6 +14,7 @@ from app.web import (
     redirects,
     report_pages,
     sso_pages,
+    token_pages,
 )
 
 # Every state-changing request through any page must carry the CSRF token.
@@ -31,3 +32,4 @@ web_router.include_router(report_pages.router)
 web_router.include_router(board_pages.router)
 web_router.include_router(people_pages.router)
 web_router.include_router(data_pages.router)
+web_router.include_router(token_pages.router)

@@ -19,11 +19,37 @@ def test_the_docs_and_schema_need_a_sign_in(app_client):
 def test_the_schema_describes_the_json_api_only(client):
     schema = client.get("/api/openapi.json").json()
     assert schema["info"]["title"] == "plantrack"
-    assert sorted(schema["paths"]) == [
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])
+    assert {
         "/api/v1/plans",
         "/api/v1/plans/{slug}/progress",
         "/api/v1/plans/{slug}/reports/appendix",
-    ]
+        "/api/v1/plans/{slug}/actions",
+        "/api/v1/plans/{slug}/actions/{ref}/updates",
+        "/api/v1/plans/{slug}/actions-as-at.csv",
+        "/api/v1/audit",
+    } <= set(schema["paths"])
+
+
+def test_the_schema_declares_both_credentials_and_problem_details(client):
+    schema = client.get("/api/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["bearerToken"]["description"],
+    }
+    assert schemes["sessionCookie"]["in"] == "cookie"
+    assert schema["security"] == [{"bearerToken": []}, {"sessionCookie": []}]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403", "404", "422"):
+                content = operation["responses"][status]["content"]
+                assert "application/problem+json" in content, (method, path, status)
+    post = schema["paths"]["/api/v1/plans/{slug}/actions/{ref}/updates"]["post"]
+    assert {"412", "428", "409"} <= set(post["responses"])
+    assert post["requestBody"]["content"]["application/json"]["schema"]
+    assert "Problem" in schema["components"]["schemas"]
 
 
 def test_the_docs_page_loads_swagger_ui_from_this_server_without_inline_script(client):

@@ -63,7 +63,7 @@ def test_the_office_creates_a_plan(admin, session):
     assert json.loads(event.after_json)["themes"][0]["delivery_group"] == (
         "Prevention Delivery Group"
     )
-    listed = admin.get("/api/v1/plans").json()
+    listed = admin.get("/api/v1/plans").json()["items"]
     assert "youth-justice-2024-27" in [p["slug"] for p in listed]
     progress = admin.get("/api/v1/plans/youth-justice-2024-27/progress").json()
     assert (progress["total"], progress["rag_scheme"]) == (0, "dca5")
@@ -108,14 +108,17 @@ def test_bad_input_is_422_with_every_fields_message_and_writes_nothing(
     plans, events = count(session, Plan), count(session, AuditEvent)
     response = post(admin, body(**overrides))
     assert response.status_code == 422
-    assert response.json() == {"detail": list(errors.values()), "errors": errors}
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (problem["status"], problem["errors"]) == (422, errors)
+    assert all(message in problem["detail"] for message in errors.values())
     assert (count(session, Plan), count(session, AuditEvent)) == (plans, events)
 
 
 def test_a_body_of_the_wrong_shape_is_422(admin):
     response = post(admin, body(themes="Prevention"))
     assert response.status_code == 422
-    assert response.json()["detail"]
+    assert "themes" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("who", ["viewer", "omrr.lead@plantrack.example"])

@@ -368,6 +368,8 @@ OTHER_PAGES = [
     f"/plans/{PLAN}/reports/highlight",
     f"/plans/{PLAN}/actions/RR6/edit",
     "/data",
+    "/tokens",
+    "/tokens/new",
 ]
 
 

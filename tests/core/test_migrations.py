@@ -34,6 +34,8 @@ DOMAIN_TABLES = {
     "sign_in_attempt",
     "reminder",
     "published_file",
+    "api_token",
+    "api_token_plan",
 }
 
 

@@ -17,6 +17,8 @@ from sqlmodel import Session, SQLModel
 from app.core.db import make_engine
 from app.core.models import (
     Action,
+    ApiToken,
+    ApiTokenPlan,
     AuditEvent,
     Indicator,
     Meeting,
@@ -86,6 +88,20 @@ def add_rows_the_demo_lacks(session: Session) -> None:
             meeting_id=meeting.id, user_id=user.id, email=user.email, sent_at=moment, action_count=3
         )
     )
+    # API tokens are kept (only their hashes exist): a restored plantrack's feeds keep working.
+    token = ApiToken(
+        name="power-bi",
+        token_hash="f" * 64,
+        prefix="pt_abcd",
+        service="Power BI",
+        scope="read",
+        expires_at=datetime(2020, 4, 23, tzinfo=UTC),
+        created_by_id=user.id,
+        created_at=moment,
+    )
+    session.add(token)
+    session.flush()
+    session.add(ApiTokenPlan(token_id=token.id, plan_id=plan.id))
     session.add(
         AuditEvent(
             occurred_at=moment,

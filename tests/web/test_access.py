@@ -21,9 +21,24 @@ GET_ROUTES = {
     "/completion": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED),
     "/approvals": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED),
     "/audit": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED),
+    "/tokens": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED),
+    "/tokens/new": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED),
     "/api/v1/plans": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
     f"/api/v1/plans/{SLUG}/progress": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
     f"/api/v1/plans/{SLUG}/reports/appendix": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/themes": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/actions": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1{OWN}": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1{OWN}/updates": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/actions-as-at": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/actions-as-at.csv": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/boards": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/boards/OMCDB": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/indicators": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/indicators/confidence-in-police": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/reports": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED),
+    "/api/v1/audit": (UNAUTHORISED, FORBIDDEN, FORBIDDEN, ALLOWED),
     "/sign-in": (ALLOWED, "/", "/", "/"),
     "/healthz": (ALLOWED, ALLOWED, ALLOWED, ALLOWED),
 }
@@ -83,6 +98,12 @@ POST_CASES = [
     ("/completion/reminders", "viewer", FORBIDDEN),
     ("/completion/reminders", "omrr.lead@plantrack.example", FORBIDDEN),
     ("/completion/reminders", "admin", ALLOWED),
+    ("/tokens/new", "viewer", FORBIDDEN),
+    ("/tokens/new", "omrr.lead@plantrack.example", FORBIDDEN),
+    ("/tokens/revoke", "viewer", FORBIDDEN),
+    ("/tokens/revoke", "omrr.lead@plantrack.example", FORBIDDEN),
+    ("/tokens/new", "admin", ALLOWED),
+    ("/tokens/revoke", "admin", 404),
 ]
 
 
@@ -113,6 +134,15 @@ def test_every_change_is_checked_on_the_server(
         session.add(meeting)
         session.flush()
         data = {"plan": SLUG, "meeting": str(meeting.id), "csrf_token": csrf}
+    elif path.startswith("/tokens"):
+        data = {
+            "name": "matrix",
+            "holder": "service",
+            "service": "Matrix",
+            "scope": "read",
+            "expires_in": "30",
+            "csrf_token": csrf,
+        }
     else:
         data = {"decision": "approve", "csrf_token": csrf}
     response = app_client.post(path, data=data, follow_redirects=False)

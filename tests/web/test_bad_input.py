@@ -123,7 +123,7 @@ def test_the_api_answers_a_far_date_with_422(client, far):
     for path in (f"/api/v1/plans/{SLUG}/progress", f"/api/v1/plans/{SLUG}/reports/appendix"):
         response = client.get(path, params={"as_at": far})
         assert response.status_code == 422, path
-        assert "outside the dates plantrack reads" in response.json()["detail"][0]
+        assert "outside the dates plantrack reads" in response.json()["errors"]["as_at"]
 
 
 def test_a_far_date_in_a_form_is_refused_beside_its_field(admin, session):

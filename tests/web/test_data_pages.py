@@ -491,7 +491,7 @@ def test_the_office_finds_every_plan_s_refresh_and_import_from_the_menu(admin, v
 
 def test_the_hub_shows_each_plan_s_state_as_the_plan_pages_do(admin):
     hub = admin.get("/data").text
-    states = {plan["slug"]: plan["state_text"] for plan in admin.get("/api/v1/plans").json()}
+    states = {plan["slug"]: plan["state_text"] for plan in admin.get("/api/v1/plans").json()["items"]}
     assert any(text.startswith("Ended on ") for text in states.values())
     for slug, text in states.items():
         row = hub[hub.index(f'href="/plans/{slug}"') :].split("</tr>")[0]

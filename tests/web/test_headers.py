@@ -61,7 +61,13 @@ def check_headers(response, what: str, *, secure: bool = False) -> None:
     if not secure and hsts:
         problems.append("Strict-Transport-Security over plain http (development)")
     cache = headers.get("cache-control", "")
-    if what.startswith("GET /static/"):
+    api_read = what.startswith("GET /api/v1/") and response.status_code in (200, 304)
+    if api_read:
+        # The API's reads may be kept by the client, never a shared cache, and checked each
+        # time by their ETag.
+        if cache != "private, max-age=0, must-revalidate":
+            problems.append(f"an API read with Cache-Control {cache!r}")
+    elif what.startswith("GET /static/"):
         if "no-store" in cache or not cache:
             problems.append(f"a static file with Cache-Control {cache!r}")
     elif "no-store" not in cache:
@@ -103,6 +109,7 @@ def demo_values(session, report_id: int) -> dict[str, str]:
         "person_id": str(session.exec(select(Person.id)).first()),
         "token": "not-a-real-invitation",
         "name": "entra",  # a single sign-on provider (none is set up here: 404)
+        "format": "csv",
     }
 
 
@@ -193,9 +200,11 @@ def test_static_files_may_be_cached_but_pages_and_downloads_may_not(admin):
         f"/plans/{SLUG}/reports/appendix.csv",
         f"/plans/{SLUG}/reports/highlight.json",
         "/import/template.xlsx",
-        "/api/v1/plans",
     ):
         assert admin.get(path).headers["cache-control"] == "no-store", path
+    api = admin.get("/api/v1/plans").headers["cache-control"]
+    assert api == "private, max-age=0, must-revalidate"
+    assert admin.get("/api/v1/plans/no-such-plan").headers["cache-control"] == "no-store"
 
 
 @pytest.fixture
