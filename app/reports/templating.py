@@ -11,7 +11,8 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from app.core.config import PROJECT_ROOT
-from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS
+from app.domain.date_input import DateParts
+from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS, rating_heading
 from app.domain.timescales import uk_date
 from app.reports.charts import chart_svg
 from app.reports.markdown import render_markdown
@@ -44,6 +45,10 @@ def add_shared_filters(environment: Environment) -> None:
         stage_tag_class=lambda stage: STAGE_TAG_CLASSES.get(stage, ""),
         due_text=due_text,
         markdown=render_markdown,
+        # A plan's ratings column: "Delivery confidence" for the five-point scheme, else "RAG".
+        rating_heading=rating_heading,
+        # A date as a GOV.UK date input's three boxes show it (date_input in _forms.html).
+        date_parts=DateParts.of,
     )
     environment.globals.update(chart_svg=chart_svg_markup, today=date.today)
 
