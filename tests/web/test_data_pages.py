@@ -190,7 +190,12 @@ def test_the_refresh_form_offers_a_choice_for_each_old_theme(admin, session):
         f"{OMRR} | Offender Management, Rehabilitation and Resettlement Delivery Group",
     ]
     assert fields[f"map-{theme_id(session, SOURCE, OMRR)}"] == f"to:{OMRR}"
-    assert fields["period_start"] == "2021-04-01"
+    # The new period starts the day after the old one ends, in the GOV.UK date input's boxes.
+    assert [fields[f"period_start-{part}"] for part in ("day", "month", "year")] == [
+        "1",
+        "4",
+        "2021",
+    ]
 
     # Typing other themes and asking for the choices again offers those themes, nothing written.
     before = row_counts(session)
