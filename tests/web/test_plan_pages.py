@@ -189,3 +189,30 @@ def test_a_bad_as_at_date_in_the_boxes_is_a_readable_400(client, parts, message)
     response = client.get("/plans/reducing-offending-2015-18", params=parts)
     assert response.status_code == 400
     assert message in html.unescape(response.text)
+
+
+def test_the_appendix_and_highlight_read_their_dates_from_gov_uk_date_inputs(client):
+    plan = "/plans/reducing-offending-2015-18/reports"
+    appendix = client.get(f"{plan}/appendix", params={"as_at": "2017-03-31"}).text
+    assert 'type="date"' not in appendix
+    by_boxes = client.get(
+        f"{plan}/appendix",
+        params={
+            **{"as_at-day": "31", "as_at-month": "3", "as_at-year": "2017"},
+            **{"since-day": "31", "since-month": "12", "since-year": "2016"},
+        },
+    )
+    assert by_boxes.status_code == 200
+    assert "as at 31 March 2017" in by_boxes.text
+    assert re.search(r'name="since-month" [^>]*value="12"', by_boxes.text)
+    highlight = client.get(
+        f"{plan}/highlight.json",
+        params={"as_at-day": "31", "as_at-month": "3", "as_at-year": "2017"},
+    )
+    assert highlight.status_code == 200
+    assert highlight.json()["as_at"] == "2017-03-31"
+    bad = client.get(
+        f"{plan}/appendix", params={"since-day": "30", "since-month": "2", "since-year": "2017"}
+    )
+    assert bad.status_code == 400
+    assert "The &#39;changes since&#39; date must be a real date" in bad.text
