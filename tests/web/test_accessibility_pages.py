@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.core.config import get_settings
+from app.core.config import PROJECT_ROOT, get_settings
 
 SECTIONS = [
     "Using this website",
@@ -58,3 +58,15 @@ def test_every_page_links_to_the_statement_from_its_footer(admin, path):
     assert (
         '<a class="govuk-footer__link" href="/accessibility">Accessibility statement</a>' in footer
     )
+
+
+def test_no_template_asks_for_a_date_with_the_browsers_picker():
+    """Dates are typed into GOV.UK date inputs (day, month, year): the browser's picker showed
+    "03/31/2018", the US order."""
+    templates = PROJECT_ROOT / "templates"
+    pickers = [
+        str(path.relative_to(templates))
+        for path in sorted(templates.rglob("*.html"))
+        if re.search(r"type=[\"']?date\b", path.read_text())
+    ]
+    assert pickers == []
