@@ -104,6 +104,7 @@ def test_the_date_input_reads_numbers_and_month_names(parts, expected):
         (DateParts("31", "", ""), "The start date must include a month and year"),
         (DateParts("", "", "2021"), "The start date must include a day and month"),
         (DateParts("31", "2", "2021"), "The start date must be a real date"),
+        (DateParts("9" * 20, "3", "2021"), "The start date must be a real date"),
         (DateParts("31", "13", "2021"), "The start date must be a real date"),
         (DateParts("x", "3", "2021"), "The start date must be a real date"),
         (DateParts("31", "3", "21"), "Year must include 4 numbers"),
