@@ -30,6 +30,7 @@ from app.domain.auth import (
     presession_csrf_token,
     tokens_match,
 )
+from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.progress import get_plan
 from app.domain.tokens import authenticate
 
@@ -56,6 +57,24 @@ def _date_in_range(value: date | None) -> date | None:
 
 
 QueryDate = Annotated[date | None, Query(), AfterValidator(_date_in_range)]
+
+
+def date_or_parts(request: Request, value: date | None, name: str, label: str) -> date | None:
+    """A date a GET form asks for: ``value`` when the address gives NAME=YYYY-MM-DD (links,
+    bookmarks and the API use it), else the GOV.UK date input's boxes NAME-day, NAME-month and
+    NAME-year, read by the one reader (app.domain.date_input); None when neither is given.
+    Boxes that do not make a date are a 400 page (422 from the API) in the pattern's words;
+    ``label`` names the date mid-sentence ("the as-at date")."""
+    if value is not None:
+        return value
+    query = request.query_params
+    parts = DateParts(*(query.get(f"{name}-{part}", "") for part in ("day", "month", "year")))
+    if parts.is_blank:
+        return None
+    try:
+        return check_in_range(parse_date_parts(parts, label=label), name)
+    except (DateInputError, AsAtError) as error:
+        raise HTTPException(422 if is_api(request) else 400, error.message) from None
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -222,6 +241,8 @@ def resolve_report_dates(
 ) -> ReportDates:
     """The one as-at rule (app.domain.as_at) for every page and API route that reads a plan at
     a date: a bad pair is a 400 page, or 422 from the API, in the same words."""
+    as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
+    since = date_or_parts(request, since, "since", "the 'changes since' date")
     try:
         return resolve_dates(plan, as_at=as_at, since=since)
     except AsAtError as error:

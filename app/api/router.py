@@ -183,6 +183,7 @@ class ThemeCreate(BaseModel):
     vision: str = ""
     commitments: list[str] = Field(default_factory=list, description='"We will do this through..."')
     delivery_group: str = Field("", description="An existing group's name, or a new group's.")
+    senior_responsible_owner: str = Field("", description="Optional, free text.")
 
 
 class PlanCreate(BaseModel):
@@ -197,6 +198,7 @@ class PlanCreate(BaseModel):
     board: str = Field("", description="The owning board's short name.")
     rag_scheme: str = Field("rag3", description="rag3 (Green/Amber/Red) or dca5 (five-point).")
     requires_approval: bool = False
+    senior_responsible_owner: str = Field("", description="Optional, free text.")
     outcomes: list[str] = Field(default_factory=list)
     themes: list[ThemeCreate] = Field(default_factory=list)
 

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_from: str = "plantrack@plantrack.example"
+    # Where the accessibility statement (/accessibility) asks people to report a problem or ask
+    # for information in another format.
+    accessibility_contact: str = "accessibility@plantrack.example"
     base_url: str = "http://127.0.0.1:8000"
     session_idle_minutes: int = 30
     session_max_hours: int = 12

@@ -176,6 +176,9 @@ class Plan(SQLModel, table=True):
     launched_on: date | None = None
     predecessor_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
     source: str = Field(default="", max_length=500)
+    # Who answers for the plan's delivery, as the strategy names them (free text, optional):
+    # "Assistant Chief Constable, Investigations and Operational Support".
+    senior_responsible_owner: str = Field(default="", max_length=300)
 
 
 class Outcome(SQLModel, table=True):
@@ -201,6 +204,7 @@ class Theme(SQLModel, table=True):
     title: str = Field(max_length=300)
     vision: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     delivery_group_id: int | None = Field(default=None, foreign_key="delivery_group.id")
+    senior_responsible_owner: str = Field(default="", max_length=300)  # optional, free text
 
 
 class Commitment(SQLModel, table=True):

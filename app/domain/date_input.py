@@ -71,5 +71,5 @@ def parse_date_parts(parts: DateParts, *, label: str) -> date:
         raise DateInputError(f"{_sentence(label)} must be a real date")
     try:
         return date(year_number, month_number, day_number)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a number no C int holds
         raise DateInputError(f"{_sentence(label)} must be a real date") from None

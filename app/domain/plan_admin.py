@@ -49,6 +49,7 @@ SHORT_TITLE_LENGTH = Plan.__table__.c.short_title.type.length
 OUTCOME_LENGTH = Outcome.__table__.c.title.type.length
 THEME_LENGTH = Theme.__table__.c.title.type.length
 GROUP_LENGTH = DeliveryGroup.__table__.c.name.type.length
+SRO_LENGTH = Plan.__table__.c.senior_responsible_owner.type.length
 
 # Addresses under /plans/ that are pages, not plans.
 RESERVED_SLUGS = frozenset({"new"})
@@ -75,10 +76,11 @@ FORM_ORDER = (
     "period_end",
     "board",
     "rag_scheme",
+    "senior_responsible_owner",
     "requires_approval",
     "outcomes",
 )
-THEME_ORDER = ("title", "vision", "commitments", "delivery_group")
+THEME_ORDER = ("title", "vision", "commitments", "delivery_group", "senior_responsible_owner")
 
 
 def _form_position(name: str) -> tuple[int, int, int]:
@@ -107,6 +109,7 @@ class ThemeIn:
     vision: str = ""
     commitments: list[str] = field(default_factory=list)  # "we will do this through ..."
     delivery_group: str = ""  # a group's name: an existing one, or a new group to create
+    senior_responsible_owner: str = ""  # optional: "Chief Superintendent, Head of Partnerships"
 
     @property
     def is_blank(self) -> bool:
@@ -115,6 +118,7 @@ class ThemeIn:
             or self.vision.strip()
             or any(line.strip() for line in self.commitments)
             or self.delivery_group.strip()
+            or self.senior_responsible_owner.strip()
         )
 
 
@@ -130,6 +134,7 @@ class PlanDetailsIn:
     period_end: DateValue = None
     board: str = ""  # the board's short name
     rag_scheme: str = RagScheme.rag3.value
+    senior_responsible_owner: str = ""  # optional, free text
 
 
 @dataclass
@@ -201,6 +206,14 @@ class _Details:
     period_end: date | None
     board: Board | None
     rag_scheme: str
+    senior_responsible_owner: str
+
+
+def _check_sro(errors: dict, key: str, text: str) -> str:
+    """An optional senior responsible owner, as typed on one line."""
+    sro = _clean(text or "")
+    _length(errors, key, sro, SRO_LENGTH, "the senior responsible owner")
+    return sro
 
 
 def _check_details(session: Session, details_in: PlanDetailsIn, errors: dict) -> _Details:
@@ -251,6 +264,7 @@ def _check_details(session: Session, details_in: PlanDetailsIn, errors: dict) ->
             "Choose how actions are rated: Green/Amber/Red (rag) or the five-point Delivery "
             "Confidence Assessment (dca)"
         )
+    sro = _check_sro(errors, "senior_responsible_owner", details_in.senior_responsible_owner)
     return _Details(
         title=title,
         short_title=short_title or title,
@@ -259,6 +273,7 @@ def _check_details(session: Session, details_in: PlanDetailsIn, errors: dict) ->
         period_end=end,
         board=board,
         rag_scheme=(scheme or RagScheme.rag3).value,
+        senior_responsible_owner=sro,
     )
 
 
@@ -312,7 +327,14 @@ def _check_theme(theme_in: ThemeIn, errors: dict, prefix: str = "") -> ThemeIn:
             break
     group = _clean(theme_in.delivery_group)
     _length(errors, prefix + "delivery_group", group, GROUP_LENGTH, "the delivery group's name")
-    return ThemeIn(title=title, vision=vision, commitments=commitments, delivery_group=group)
+    sro = _check_sro(errors, prefix + "senior_responsible_owner", theme_in.senior_responsible_owner)
+    return ThemeIn(
+        title=title,
+        vision=vision,
+        commitments=commitments,
+        delivery_group=group,
+        senior_responsible_owner=sro,
+    )
 
 
 # --- Records for the audit log -------------------------------------------------------------
@@ -327,6 +349,7 @@ def _details_record(plan: Plan, board: Board | None) -> dict:
         "period_end": plan.period_end,
         "board": board.short_name if board else None,
         "rag_scheme": plan.rag_scheme,
+        "senior_responsible_owner": plan.senior_responsible_owner,
     }
 
 
@@ -337,6 +360,7 @@ def _theme_record(theme: Theme, group: DeliveryGroup | None, commitments: list[s
         "vision": theme.vision,
         "commitments": commitments,
         "delivery_group": group.name if group else None,
+        "senior_responsible_owner": theme.senior_responsible_owner,
     }
 
 
@@ -393,6 +417,7 @@ def _insert_theme(session: Session, *, plan: Plan, position: int, theme_in, grou
         title=theme_in.title,
         vision=theme_in.vision,
         delivery_group_id=group.id if group else None,
+        senior_responsible_owner=theme_in.senior_responsible_owner,
     )
     session.add(theme)
     session.flush()
@@ -471,6 +496,7 @@ def _insert_plan(
         status=PlanStatus.active,
         rag_scheme=details.rag_scheme,
         requires_approval=bool(plan_in.requires_approval),
+        senior_responsible_owner=details.senior_responsible_owner,
     )
     session.add(plan)
     session.flush()
@@ -562,6 +588,7 @@ def update_plan_details(
     plan.description = details.description
     plan.period_start, plan.period_end = details.period_start, details.period_end
     plan.board_id, plan.rag_scheme = details.board.id, details.rag_scheme
+    plan.senior_responsible_owner = details.senior_responsible_owner
     after = _details_record(plan, details.board)
     changed = [key for key in after if after[key] != before[key]]
     if not changed:
@@ -747,6 +774,7 @@ def update_theme(
         )
         theme.title, theme.vision = cleaned.title, cleaned.vision
         theme.delivery_group_id = group.id if group else None
+        theme.senior_responsible_owner = cleaned.senior_responsible_owner
         session.add(theme)
         for commitment in removed:
             session.delete(commitment)
@@ -990,6 +1018,7 @@ def details_of(*, session: Session, plan: Plan) -> PlanDetailsIn:
         period_end=plan.period_end,
         board=board.short_name if board else "",
         rag_scheme=plan.rag_scheme,
+        senior_responsible_owner=plan.senior_responsible_owner,
     )
 
 
@@ -1007,4 +1036,5 @@ def theme_in_of(*, session: Session, theme: Theme) -> ThemeIn:
             )
         ),
         delivery_group=group.name if group else "",
+        senior_responsible_owner=theme.senior_responsible_owner,
     )

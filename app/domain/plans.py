@@ -1,15 +1,28 @@
 """Reading a plan with everything its pages need, in a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
-from app.core.models import Action, Board, DeliveryGroup, Organisation, Outcome, Person, Plan, Theme
+from app.core.models import (
+    Action,
+    Board,
+    Commitment,
+    DeliveryGroup,
+    Organisation,
+    Outcome,
+    Person,
+    Plan,
+    Rag,
+    Stage,
+    Theme,
+)
 from app.domain.as_at import awaits_closing, plan_state_text, resolve_dates
 from app.domain.progress import PlanProgress, progress_as_at, progress_from_snapshot
-from app.domain.snapshot import plan_snapshot
+from app.domain.snapshot import PlanSnapshot, plan_snapshot
 from app.domain.status import ActionStatus
+from app.domain.timescales import uk_date
 
 
 @dataclass
@@ -17,6 +30,46 @@ class ThemeView:
     theme: Theme
     delivery_group: DeliveryGroup | None
     statuses: list[ActionStatus]
+    commitments: list[Commitment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One of the figures a plan page opens with: a number, what it counts, and a note that
+    says which actions (every figure is taken from the snapshot's counts)."""
+
+    key: str
+    label: str
+    value: int
+    note: str = ""
+
+
+def plan_figures(snapshot: PlanSnapshot) -> list[Figure]:
+    """The figures a board member looks for first, from the snapshot's counts (no queries):
+    scheduled by the date, complete (the Panel's percentage, of those scheduled), in progress and
+    Red (across the whole plan, as the ratings count them), overdue, and due later."""
+    counts, as_at = snapshot.counts, snapshot.as_at
+    in_progress = sum(counts.rag.values()) + counts.not_rated
+    early = sum(
+        1
+        for status in snapshot.statuses
+        if status.stage == Stage.complete and status.action.due_date > as_at
+    )
+    complete_note = (
+        f"{counts.percent_complete}% of those scheduled"
+        if counts.percent_complete is not None
+        else "None scheduled yet"
+    )
+    if early:
+        complete_note += f"; {early} more completed ahead of schedule"
+    return [
+        Figure("scheduled", f"Scheduled by {uk_date(as_at)}", counts.scheduled, "Due by then"),
+        Figure("complete", "Complete", counts.complete, complete_note),
+        Figure("in_progress", "In progress", in_progress, "Across the whole plan"),
+        Figure("red", "Red", counts.rag.get(Rag.red, 0), "Of the actions in progress"),
+        Figure("overdue", "Overdue", counts.overdue, "Due by then, not complete"),
+        Figure("due_later", "Due later", counts.not_yet_due, f"After {uk_date(as_at)}"),
+    ]
 
 
 @dataclass
@@ -32,6 +85,7 @@ class PlanView:
     as_at: date
     state_text: str  # "Active", "Closed", "Ended on 31 March 2021, not yet closed"
     awaits_closing: bool
+    figures: list[Figure] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +126,13 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
             )
         )
     }
+    commitments: dict[int, list[Commitment]] = {theme.id: [] for theme in themes}
+    for commitment in session.exec(
+        select(Commitment)
+        .where(Commitment.theme_id.in_(list(commitments)))
+        .order_by(Commitment.theme_id, Commitment.position)
+    ):
+        commitments[commitment.theme_id].append(commitment)
     person_ids = {s.action.lead_person_id for s in statuses if s.action.lead_person_id}
     organisation_ids = {s.action.lead_organisation_id for s in statuses}
     return PlanView(
@@ -88,6 +149,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
                 theme=theme,
                 delivery_group=groups.get(theme.delivery_group_id),
                 statuses=snapshot.statuses_by_theme[theme.id],
+                commitments=commitments[theme.id],
             )
             for theme in themes
         ],
@@ -100,6 +162,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
         as_at=as_at,
         state_text=plan_state_text(plan),
         awaits_closing=awaits_closing(plan),
+        figures=plan_figures(snapshot),
     )
 
 

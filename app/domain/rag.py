@@ -63,6 +63,19 @@ SCHEME_NAMES = {
     RagScheme.dca5: "Delivery Confidence Assessment (five point)",
 }
 
+# What a column or field of ratings is headed: the five-point scheme is a delivery confidence
+# assessment, and its plans (the police strategy) call it so.
+RATING_HEADINGS = {
+    RagScheme.rag3: "RAG",
+    RagScheme.dca5: "Delivery confidence",
+}
+
+
+def rating_heading(scheme: str) -> str:
+    """The heading of a plan's ratings: "Delivery confidence" (five-point) or "RAG"."""
+    return RATING_HEADINGS[RagScheme(scheme)]
+
+
 # Worst first, so comparing positions tells improved from worsened.
 SEVERITY = {Rag.green: 0, Rag.amber_green: 1, Rag.amber: 2, Rag.amber_red: 3, Rag.red: 4}
 

@@ -141,6 +141,7 @@ class ThemeIn(Strict):
     title: str
     delivery_group: str | None = None
     vision: str = ""
+    senior_responsible_owner: str = ""
     commitments: list[CommitmentIn] = []
     actions: list[ActionIn] = []
 
@@ -170,6 +171,7 @@ class PlanIn(Strict):
     launched_on: date | None = None
     description: str = ""
     source: str = ""
+    senior_responsible_owner: str = ""
     outcomes: list[str] = []
     themes: list[ThemeIn] = []
     milestones: list[MilestoneIn] = []
@@ -437,6 +439,7 @@ class _Loader:
                 launched_on=item.launched_on,
                 predecessor_id=predecessor.id if predecessor else None,
                 source=item.source,
+                senior_responsible_owner=item.senior_responsible_owner,
             ),
             "plans",
         )
@@ -468,6 +471,7 @@ class _Loader:
                     title=theme_in.title,
                     vision=theme_in.vision,
                     delivery_group_id=group.id if group else None,
+                    senior_responsible_owner=theme_in.senior_responsible_owner,
                 ),
                 "themes",
             )

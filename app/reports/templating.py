@@ -12,7 +12,8 @@ from markupsafe import Markup
 
 from app.core.config import PROJECT_ROOT
 from app.domain.as_at import plan_state_text
-from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS
+from app.domain.date_input import DateParts
+from app.domain.rag import RAG_LABELS, RAG_LETTERS, STAGE_LABELS, rating_heading
 from app.domain.timescales import uk_date
 from app.reports.charts import chart_svg
 from app.reports.markdown import render_markdown
@@ -46,6 +47,10 @@ def add_shared_filters(environment: Environment) -> None:
         due_text=due_text,
         markdown=render_markdown,
         plan_state=plan_state_text,
+        # A plan's ratings column: "Delivery confidence" for the five-point scheme, else "RAG".
+        rating_heading=rating_heading,
+        # A date as a GOV.UK date input's three boxes show it (date_input in _forms.html).
+        date_parts=DateParts.of,
     )
     environment.globals.update(chart_svg=chart_svg_markup, today=date.today)
 

@@ -12,6 +12,7 @@ from app.deps import ActionDep, AdminUser, CurrentUser, EditorUser, PlanDep, Ses
 from app.domain.actions import read_action_page
 from app.domain.auth import can_update_action
 from app.domain.cycle import read_my_actions
+from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.rag import STAGE_LABELS, ratings
 from app.domain.updates import (
     ActionEditRejected,
@@ -49,7 +50,7 @@ def action_page_response(
         "rag": current.rag if current and current.rag else "",
         "commentary": "",
         "corrective_action": "",
-        "effective_on": min(date.today(), plan.period_end).isoformat(),
+        "effective_on": DateParts.of(min(date.today(), plan.period_end)),
         "version": action.version,
     }
     return templates.TemplateResponse(
@@ -101,18 +102,35 @@ def create_update(
     commentary: str = Form(""),
     corrective_action: str = Form(""),
     effective_on: str = Form(""),
+    effective_on_day: str = Form("", alias="effective_on-day"),
+    effective_on_month: str = Form("", alias="effective_on-month"),
+    effective_on_year: str = Form("", alias="effective_on-year"),
     version: str = Form(""),
 ):
     if not can_update_action(session, user=user, action=action):
         raise HTTPException(
             403, "You can only update the actions you lead or whose delivery group you lead."
         )
+    # The page's GOV.UK date input sends three boxes; a client may send effective_on as
+    # YYYY-MM-DD instead.
+    parts = DateParts(day=effective_on_day, month=effective_on_month, year=effective_on_year)
+    date_error = None
+    if not parts.is_blank:
+        try:
+            effective = parse_date_parts(parts, label="the effective date")
+        except DateInputError as error:
+            effective, date_error = None, error.message
+    else:
+        effective = parse_iso_date(effective_on)
+        if effective_on.strip() and effective is None:
+            date_error = f"'{effective_on}' is not a date: enter it as day, month and year."
+        parts = DateParts.of(effective)
     form = {
         "stage": stage,
         "rag": rag,
         "commentary": commentary,
         "corrective_action": corrective_action,
-        "effective_on": effective_on,
+        "effective_on": parts,
         "version": version,
     }
     try:
@@ -124,10 +142,10 @@ def create_update(
         rag=rag or None,
         commentary=commentary,
         corrective_action=corrective_action,
-        effective_on=parse_iso_date(effective_on),
+        effective_on=effective,
         expected_version=expected_version,
     )
-    if effective_on.strip() and update_in.effective_on is None:
+    if date_error:
         return action_page_response(
             request,
             session,
@@ -136,10 +154,7 @@ def create_update(
             user=user,
             form=form,
             status_code=400,
-            errors={
-                "effective_on": f"'{effective_on}' is not a date: "
-                "use the date picker or YYYY-MM-DD."
-            },
+            errors={"effective_on": date_error},
         )
     try:
         created = record_update(session, action=action, plan=plan, user=user, update_in=update_in)

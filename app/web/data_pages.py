@@ -26,6 +26,7 @@ from app.deps import AdminUser, PlanDep, SessionDep
 from app.domain.as_at import AsAtError, check_in_range
 from app.domain.audit import record_event
 from app.domain.backup import export_snapshot
+from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.plans import has_actions, list_plans
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.refresh import (
@@ -95,6 +96,12 @@ def read_data(request: Request, session: SessionDep, user: AdminUser):
 RETIRE = "retire"
 MAP_TO = "to:"  # a select's value "to:Title" maps the old theme to the new theme Title
 GROUP_SEPARATOR = "|"  # "Theme title | Delivery group" on a line of the themes box
+# The refresh form's dates, in its order, and how its messages name them.
+REFRESH_DATES = (
+    ("period_start", "start of the new period"),
+    ("period_end", "end of the new period"),
+    ("refresh_date", "date the refresh takes effect"),
+)
 
 
 @dataclass
@@ -112,22 +119,44 @@ class RefreshForm:
     due_rule: str = ""  # a DueRule's value; none chosen at first
     due_dates: str = ""  # "REF = 31/03/2022", one a line
     mapping: dict[int, str] = field(default_factory=dict)  # old theme id -> select value
+    # Dates typed into the page's GOV.UK date inputs (NAME-day, -month, -year), as typed, and
+    # the reader's message for those that make no date. The dates themselves travel on as
+    # YYYY-MM-DD text (the preview's hidden fields carry them so).
+    typed: dict[str, DateParts] = field(default_factory=dict)
+    date_errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: FormData, old_themes: list[Theme]) -> "RefreshForm":
+        dates, typed, date_errors = {}, {}, {}
+        for name, label in REFRESH_DATES:
+            parts = DateParts(**{p: _text(form, f"{name}-{p}") for p in ("day", "month", "year")})
+            dates[name] = _text(form, name).strip()
+            if parts.is_blank:
+                continue
+            typed[name] = parts
+            try:
+                dates[name] = parse_date_parts(parts, label=f"the {label}").isoformat()
+            except DateInputError as error:
+                dates[name], date_errors[name] = "", error.message
         return cls(
             new_slug=_text(form, "new_slug").strip(),
             title=_text(form, "title"),
             short_title=_text(form, "short_title"),
-            period_start=_text(form, "period_start").strip(),
-            period_end=_text(form, "period_end").strip(),
-            refresh_date=_text(form, "refresh_date").strip(),
+            **dates,
             themes=_text(form, "themes"),
             overrides=_text(form, "overrides"),
             due_rule=_text(form, "due_rule").strip(),
             due_dates=_text(form, "due_dates"),
             mapping={theme.id: _text(form, f"map-{theme.id}") for theme in old_themes},
+            typed=typed,
+            date_errors=date_errors,
         )
+
+    def date_parts(self, name: str) -> DateParts:
+        """What a date input shows: the boxes as typed, else the date the form holds."""
+        if name in self.typed:
+            return self.typed[name]
+        return DateParts.of(parse_iso_date(getattr(self, name)))
 
     def new_themes(self) -> list[NewTheme]:
         themes = []
@@ -164,14 +193,12 @@ def _refresh_arguments(
     form: RefreshForm, plan: Plan, old_themes: list[Theme]
 ) -> tuple[dict, dict[str, str]]:
     """plan_refresh's arguments from the form, and the problems only the form can have."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(form.date_errors)
     dates: dict[str, date] = {}
-    for name, label in (
-        ("period_start", "start of the new period"),
-        ("period_end", "end of the new period"),
-        ("refresh_date", "date the refresh takes effect"),
-    ):
+    for name, label in REFRESH_DATES:
         value = getattr(form, name)
+        if name in errors:
+            continue
         if not value:
             if name != "refresh_date":
                 errors[name] = f"Enter the {label}, such as 2021-04-01"
@@ -282,9 +309,16 @@ def _refresh_form_page(
             "map_to": MAP_TO,
             "due_rules": DUE_RULE_LABELS,
             # Nothing chosen or typed: the problem is answered by choosing a rule.
-            "anchors": {"due_dates": "due_rule"}
-            if not form.due_rule and not form.due_dates.strip()
-            else {},
+            "anchors": {
+                "period_start": "period_start-day",
+                "period_end": "period_end-day",
+                "refresh_date": "refresh_date-day",
+            }
+            | (
+                {"due_dates": "due_rule"}
+                if not form.due_rule and not form.due_dates.strip()
+                else {}
+            ),
         },
         status_code=status_code,
     )

@@ -13,6 +13,7 @@ from app.deps import (
     QueryId,
     RequiredFormId,
     SessionDep,
+    date_or_parts,
 )
 from app.domain.audit import audit_filter_choices, read_events
 from app.domain.cycle import CompletionPage, read_approvals_page, read_completion_page
@@ -162,6 +163,8 @@ def read_audit(
     until: QueryDate = None,
     page: PageNumber = 1,
 ):
+    since = date_or_parts(request, since, "since", "the 'from' date")
+    until = date_or_parts(request, until, "until", "the 'to' date")
     events = read_events(
         session,
         actor=actor,
@@ -182,6 +185,7 @@ def read_audit(
             "page": page,
             "verbs": verbs,
             "entity_types": entity_types,
+            "dates": {"since": since, "until": until},
             "query": {
                 "actor": actor or "",
                 "verb": verb or "",

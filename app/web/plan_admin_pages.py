@@ -74,6 +74,7 @@ def _theme_in(form: FormData, prefix: str = "") -> ThemeIn:
         vision=_text(form, f"{prefix}vision"),
         commitments=lines_of(_text(form, f"{prefix}commitments")),
         delivery_group=_text(form, f"{prefix}delivery_group"),
+        senior_responsible_owner=_text(form, f"{prefix}senior_responsible_owner"),
     )
 
 
@@ -86,6 +87,7 @@ def _details(form: FormData) -> dict:
         "period_end": _date(form, "period_end"),
         "board": _text(form, "board"),
         "rag_scheme": _text(form, "rag_scheme"),
+        "senior_responsible_owner": _text(form, "senior_responsible_owner"),
     }
 
 

@@ -20,6 +20,7 @@ from app.deps import (
     QueryDate,
     QueryId,
     SessionDep,
+    date_or_parts,
 )
 from app.domain.as_at import AsAtError, plan_state_notice, resolve_dates
 from app.domain.boards import (
@@ -102,6 +103,7 @@ def read_highlight(
     meeting: QueryId = None,
     as_at: QueryDate = None,
 ):
+    as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
     chosen, report = _highlight(session, plan, meeting, as_at)
     controls = templates.env.get_template("reports/_highlight_controls.html").render(
         request=request,
@@ -120,6 +122,7 @@ def read_highlight(
 
 @router.get("/plans/{slug}/reports/highlight.{extension}")
 def read_highlight_file(
+    request: Request,
     plan: PlanDep,
     extension: str,
     session: SessionDep,
@@ -129,6 +132,7 @@ def read_highlight_file(
 ):
     if extension not in HIGHLIGHT_FORMATS or extension == "html":
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
+    as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
     _, report = _highlight(session, plan, meeting, as_at)
     output = HIGHLIGHT_FORMATS[extension]
     name = f"{plan.slug}-highlight-{report.as_at.isoformat()}.{extension}"

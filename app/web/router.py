@@ -2,6 +2,7 @@ from fastapi import APIRouter, Depends
 
 from app.deps import verify_csrf
 from app.web import (
+    accessibility_pages,
     action_pages,
     auth_pages,
     board_pages,
@@ -21,6 +22,7 @@ from app.web import (
 web_router = APIRouter(dependencies=[Depends(verify_csrf)])
 web_router.include_router(auth_pages.router)
 web_router.include_router(sso_pages.router)
+web_router.include_router(accessibility_pages.router)
 web_router.include_router(redirects.router)
 # Before plan_pages: /plans/new is a page of its own, not the plan called "new".
 web_router.include_router(plan_admin_pages.router)

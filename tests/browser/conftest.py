@@ -247,3 +247,11 @@ def page_as(new_context) -> Callable:
         return new_context(email).new_page()
 
     return make
+
+
+@pytest.fixture(scope="session")
+def page_values(server) -> dict[str, str]:
+    """A demo value for every name in a page's path (see helpers.demo_page_values)."""
+    from tests.browser.helpers import demo_page_values
+
+    return demo_page_values(server.database_url)

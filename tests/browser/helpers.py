@@ -155,3 +155,97 @@ def unique(text: str) -> str:
     import uuid
 
     return f"{text} [{uuid.uuid4().hex[:8]}]"
+
+
+# --- Every page: the app's GET routes, filled from the demo data ----------------------------
+
+# Routes that answer with a file, a redirect or JSON rather than a page, and so have no layout.
+NOT_PAGES = ("/healthz", "/login", "/export", "/import/template.xlsx", "/indicators/upload/")
+# Pages anyone may see without signing in.
+PUBLIC_PAGES = (
+    "/sign-in",
+    "/accessibility",
+    "/public/plans/{slug}",
+    "/public/published/{report_id}",
+    "/public/published/{report_id}/changes",
+    "/invitation/{token}",
+)
+# The one page whose demo address shows an error page: no invitation has that token.
+ERROR_PAGES = {"/invitation/{token}": 404}
+
+
+def page_routes() -> list[str]:
+    """The path of every page of the app (a route answering GET with HTML), as declared: a new
+    page is walked by the tests that use this list as soon as its route exists."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Mount
+
+    from app.main import create_app
+
+    paths = []
+    for route in iter_route_contexts(create_app().routes):
+        if isinstance(route.original_route, Mount) or "GET" not in route.methods:
+            continue
+        path = route.path
+        if path.startswith("/api/") or "{extension}" in path or path.startswith(NOT_PAGES):
+            continue
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+def demo_page_values(database_url: str) -> dict[str, str]:
+    """A value from the demo data for every name a page's path holds. Publishes the demo plan's
+    appendix as at 31 March 2019 (no meeting) and turns on its public view, once, so the
+    published and public pages have something to show."""
+    from datetime import date
+
+    from sqlmodel import Session, select
+
+    from app.core.db import make_engine
+    from app.core.models import Board, Indicator, Meeting, Plan, PublishedReport, Theme, User
+    from app.domain.plan_settings import set_plan_switch
+    from app.publishing import publish_report
+    from app.reports.appendix import build_appendix
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            plan = session.exec(select(Plan).where(Plan.slug == PLAN)).one()
+            admin = session.exec(select(User).where(User.email == ADMIN)).one()
+            report = session.exec(
+                select(PublishedReport).where(
+                    PublishedReport.plan_id == plan.id, PublishedReport.meeting_id.is_(None)
+                )
+            ).first()
+            if report is None:
+                appendix = build_appendix(session, plan, date(2019, 3, 31), since=None)
+                report = publish_report(
+                    session, plan=plan, meeting=None, report=appendix, user=admin
+                )
+            if not plan.is_public:
+                set_plan_switch(
+                    session=session, plan=plan, user=admin, field="is_public", value=True
+                )
+            session.commit()
+            board = session.get(Board, plan.board_id)
+            return {
+                "slug": PLAN,
+                "ref": "RR6",
+                "report_id": str(report.id),
+                "key": session.exec(select(Indicator.key).order_by(Indicator.key)).first(),
+                "short_name": board.short_name,
+                "meeting_id": str(
+                    session.exec(
+                        select(Meeting.id).where(Meeting.board_id == board.id).order_by(Meeting.id)
+                    ).first()
+                ),
+                "theme_id": str(
+                    session.exec(
+                        select(Theme.id).where(Theme.plan_id == plan.id).order_by(Theme.position)
+                    ).first()
+                ),
+                "token": "not-a-real-invitation",
+            }
+    finally:
+        engine.dispose()

@@ -104,6 +104,7 @@ def test_the_date_input_reads_numbers_and_month_names(parts, expected):
         (DateParts("31", "", ""), "The start date must include a month and year"),
         (DateParts("", "", "2021"), "The start date must include a day and month"),
         (DateParts("31", "2", "2021"), "The start date must be a real date"),
+        (DateParts("9" * 20, "3", "2021"), "The start date must be a real date"),
         (DateParts("31", "13", "2021"), "The start date must be a real date"),
         (DateParts("x", "3", "2021"), "The start date must be a real date"),
         (DateParts("31", "3", "21"), "Year must include 4 numbers"),
@@ -384,6 +385,45 @@ def test_themes_are_added_renamed_and_reordered(session):
     before, after = json.loads(event.before_json), json.loads(event.after_json)
     assert (before["title"], after["title"]) == ("Victims", "Victims and witnesses")
     assert (before["delivery_group"], after["delivery_group"]) == (EXISTING_GROUP, None)
+
+
+def test_a_plan_and_a_theme_name_their_senior_responsible_owner_audited(session):
+    plan = create_plan(
+        session=session,
+        plan_in=good_plan(senior_responsible_owner="  Assistant Chief   Constable "),
+        user=None,
+    )
+    assert plan.senior_responsible_owner == "Assistant Chief Constable"
+    details = details_of(session=session, plan=plan)
+    assert details.senior_responsible_owner == "Assistant Chief Constable"
+    details.senior_responsible_owner = "Chief Superintendent, Head of Partnerships"
+    update_plan_details(session=session, plan=plan, details_in=details, user=None)
+    (event,) = events(session, "edit_plan")
+    assert json.loads(event.before_json)["senior_responsible_owner"] == "Assistant Chief Constable"
+    assert json.loads(event.after_json)["senior_responsible_owner"] == (
+        "Chief Superintendent, Head of Partnerships"
+    )
+    assert "changed senior responsible owner" in event.summary
+
+    theme = session.exec(select(Theme).where(Theme.plan_id == plan.id)).first()
+    theme_in = theme_in_of(session=session, theme=theme)
+    assert theme_in.senior_responsible_owner == ""
+    theme_in.senior_responsible_owner = "Head of Youth Offending Service"
+    update_theme(session=session, plan=plan, theme=theme, theme_in=theme_in, user=None)
+    session.refresh(theme)
+    assert theme.senior_responsible_owner == "Head of Youth Offending Service"
+    (event,) = events(session, "edit_theme")
+    assert json.loads(event.before_json)["senior_responsible_owner"] == ""
+    assert "changed senior responsible owner" in event.summary
+
+    theme_in.senior_responsible_owner = "s" * 301
+    with pytest.raises(PlanRejected) as rejected:
+        update_theme(session=session, plan=plan, theme=theme, theme_in=theme_in, user=None)
+    assert rejected.value.errors == {
+        "senior_responsible_owner": "The senior responsible owner must be 300 characters or fewer"
+    }
+    session.refresh(theme)
+    assert theme.senior_responsible_owner == "Head of Youth Offending Service"
 
 
 def test_a_commitment_keeps_its_actions_when_its_line_is_kept_or_reworded(session):

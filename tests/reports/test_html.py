@@ -12,8 +12,14 @@ def test_the_page_says_42_of_53_and_79_percent(client):
     assert response.status_code == 200
     page = response.text
     assert "42 (79%) have been completed, with a further 11 in progress." in page
-    # A date picker and a download link for every format.
-    assert 'type="date"' in page and 'name="as_at"' in page
+    # The as-at date in a GOV.UK date input (day, month, year boxes), and a download link for
+    # every format.
+    assert 'type="date"' not in page
+    for part, value in (("day", "31"), ("month", "3"), ("year", "2018")):
+        assert (
+            f'name="as_at-{part}" type="text" inputmode="numeric" spellcheck="false" value="{value}"'
+            in page
+        )
     for extension in ("pdf", "docx", "xlsx", "csv", "json"):
         assert f"{PAGE}.{extension}?as_at=2018-03-31" in page
     assert 'media="print"' in page

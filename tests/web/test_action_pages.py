@@ -271,3 +271,27 @@ def test_a_due_date_typed_day_first_is_stored_as_a_date_not_a_label(admin_client
     ).first()
     session.refresh(action)
     assert (action.due_date.isoformat(), action.due_label) == ("2020-03-31", "")
+
+
+def test_the_effective_date_is_typed_into_a_gov_uk_date_input(editor, session):
+    page = editor.get(ACTION).text
+    assert 'type="date"' not in page
+    for part in ("day", "month", "year"):
+        assert f'id="effective_on-{part}" name="effective_on-{part}"' in page
+    data = form_of(editor)
+    del data["effective_on"]
+    boxes = {"effective_on-day": "1", "effective_on-month": "Jun", "effective_on-year": "2019"}
+    response = editor.post(f"{ACTION}/updates", data=data | boxes, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    latest = session.exec(select(StatusUpdate).order_by(StatusUpdate.id.desc())).first()
+    assert latest.effective_on.isoformat() == "2019-06-01"
+
+    before = updates(session)
+    bad = editor.post(
+        f"{ACTION}/updates", data=form_of(editor) | boxes | {"effective_on-month": "13"}
+    )
+    assert bad.status_code == 400
+    assert "The effective date must be a real date" in bad.text
+    assert '<a href="#effective_on-day">' in bad.text  # the summary links to the first box
+    assert re.search(r'name="effective_on-month" [^>]*value="13"', bad.text)  # kept as typed
+    assert updates(session) == before

@@ -193,7 +193,12 @@ def test_the_refresh_form_offers_a_choice_for_each_old_theme(admin, session):
         f"{OMRR} | Offender Management, Rehabilitation and Resettlement Delivery Group",
     ]
     assert fields[f"map-{theme_id(session, SOURCE, OMRR)}"] == f"to:{OMRR}"
-    assert fields["period_start"] == "2021-04-01"
+    # The new period starts the day after the old one ends, in the GOV.UK date input's boxes.
+    assert [fields[f"period_start-{part}"] for part in ("day", "month", "year")] == [
+        "1",
+        "4",
+        "2021",
+    ]
 
     # Typing other themes and asking for the choices again offers those themes, nothing written.
     before = row_counts(session)
@@ -491,7 +496,9 @@ def test_the_office_finds_every_plan_s_refresh_and_import_from_the_menu(admin, v
 
 def test_the_hub_shows_each_plan_s_state_as_the_plan_pages_do(admin):
     hub = admin.get("/data").text
-    states = {plan["slug"]: plan["state_text"] for plan in admin.get("/api/v1/plans").json()["items"]}
+    states = {
+        plan["slug"]: plan["state_text"] for plan in admin.get("/api/v1/plans").json()["items"]
+    }
     assert any(text.startswith("Ended on ") for text in states.values())
     for slug, text in states.items():
         row = hub[hub.index(f'href="/plans/{slug}"') :].split("</tr>")[0]

@@ -292,3 +292,28 @@ def test_a_plan_whose_board_has_no_meetings_yet_says_so(admin, session):
         data={"plan": plan.slug, "meeting": 1, "csrf_token": admin.csrf},
     )
     assert refused.status_code == 400
+
+
+def test_the_audit_log_is_filtered_by_dates_typed_into_gov_uk_date_inputs(admin, session):
+    """The boxes and since=/until=YYYY-MM-DD (its pages' links) give the same events."""
+    event = session.exec(select(AuditEvent).order_by(AuditEvent.id)).first()
+    day = event.occurred_at.date()
+    page = admin.get("/audit").text
+    assert 'type="date"' not in page
+    assert 'id="since-day" name="since-day"' in page and 'id="until-year" name="until-year"' in page
+    boxes = {"since-day": str(day.day), "since-month": str(day.month), "since-year": str(day.year)}
+    by_boxes = admin.get(
+        "/audit", params=boxes | {"until-day": "1", "until-month": "1", "until-year": "2100"}
+    )
+    by_link = admin.get("/audit", params={"since": day.isoformat(), "until": "2100-01-01"})
+    assert by_boxes.status_code == by_link.status_code == 200
+    rows = re.compile(r'<tr class="govuk-table__row">\s*<td class="govuk-table__cell">')
+    assert len(rows.findall(by_boxes.text)) == len(rows.findall(by_link.text)) > 0
+    assert re.search(rf'name="since-day" [^>]*value="{day.day}"', by_boxes.text)
+    future = admin.get(
+        "/audit", params={"since-day": "1", "since-month": "1", "since-year": "2100"}
+    )
+    assert "No events match." in future.text
+    bad = admin.get("/audit", params={"since-day": "1", "since-month": "1"})
+    assert bad.status_code == 400
+    assert "The &#39;from&#39; date must include a year" in bad.text

@@ -574,3 +574,62 @@ def test_login_redirects_to_sign_in_keeping_next(app_client):
     assert response.headers["location"] == "/sign-in?next=%2Fplans%2Fnew"
     plain = app_client.get("/login", follow_redirects=False)
     assert (plain.status_code, plain.headers["location"]) == (308, "/sign-in")
+
+
+def test_a_senior_responsible_owner_is_named_for_the_plan_and_a_theme_and_shown(admin, session):
+    """Edited on the details and theme pages (audited), shown on the settings and plan pages."""
+    form = admin.get(f"/plans/{ENDED}/settings/details").text
+    assert 'id="senior_responsible_owner" name="senior_responsible_owner"' in form
+    data = {
+        "csrf_token": admin.csrf,
+        "title": "Strategic Framework for Reduced Offending 2018-21",
+        "short_title": "Reduced Offending 2018-21",
+        "period_start-day": "1",
+        "period_start-month": "4",
+        "period_start-year": "2018",
+        "period_end-day": "31",
+        "period_end-month": "3",
+        "period_end-year": "2021",
+        "board": "OMCDB",
+        "rag_scheme": "rag3",
+        "senior_responsible_owner": "Chief Superintendent, Head of Partnerships",
+    }
+    response = admin.post(f"/plans/{ENDED}/settings/details", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    plan = get_plan(session=session, slug=ENDED)
+    assert plan.senior_responsible_owner == "Chief Superintendent, Head of Partnerships"
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "edit_plan")).one()
+    assert json.loads(event.before_json)["senior_responsible_owner"] == ""
+
+    too_long = admin.post(
+        f"/plans/{ENDED}/settings/details", data=data | {"senior_responsible_owner": "x" * 301}
+    )
+    assert too_long.status_code == 400
+    assert error_beside(too_long.text, "senior_responsible_owner") == (
+        "The senior responsible owner must be 300 characters or fewer"
+    )
+
+    first = theme_id(session, ENDED)
+    theme_form = admin.get(f"/plans/{ENDED}/settings/themes/{first}").text
+    fields = dict(re.findall(r'name="([^"]+)" type="text" value="([^"]*)"', theme_form))
+    edited = admin.post(
+        f"/plans/{ENDED}/settings/themes/{first}",
+        data={
+            "csrf_token": admin.csrf,
+            "title": html.unescape(fields["title"]),
+            "delivery_group": html.unescape(fields["delivery_group"]),
+            "senior_responsible_owner": "Head of Community Safety",
+        },
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303, edited.text
+    event = session.exec(select(AuditEvent).where(AuditEvent.verb == "edit_theme")).one()
+    assert json.loads(event.after_json)["senior_responsible_owner"] == "Head of Community Safety"
+
+    settings = admin.get(f"/plans/{ENDED}/settings").text
+    assert "Chief Superintendent, Head of Partnerships" in settings
+    assert "Head of Community Safety" in settings
+    plan_page = admin.get(f"/plans/{ENDED}").text
+    sro = re.search(r'<p class="govuk-body" id="plan-sro">(.*?)</p>', plan_page, re.S)
+    assert "Chief Superintendent, Head of Partnerships" in sro.group(1)
+    assert 'id="theme-1-sro">Senior responsible owner: Head of Community Safety' in plan_page

@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 
 
@@ -92,3 +95,124 @@ def test_an_htmx_filter_gets_only_the_results_block(client):
         "/plans/reduced-offending-2018-21", params={"rag": "red", "as_at": "2019-03-31"}
     )
     assert "<html" in full.text and '<div id="results"' in full.text
+
+
+# --- The plan page at a glance ---------------------------------------------------------------
+
+
+def figures_on(page: str) -> dict[str, tuple[str, str, str]]:
+    """The figures the plan page opens with: key -> (label, value, note), as text."""
+    figures = {}
+    for key, block in re.findall(r'id="figure-([a-z-]+)">(.*?)</div>', page, re.S):
+        label = re.search(r'class="pt-figure__label">(.*?)</dt>', block, re.S).group(1)
+        value = re.search(r'class="pt-figure__value">(.*?)</dd>', block, re.S).group(1)
+        note = re.search(r'class="pt-figure__note">(.*?)</dd>', block, re.S)
+        figures[key] = (label.strip(), value.strip(), note.group(1).strip() if note else "")
+    return figures
+
+
+def test_the_plan_page_opens_with_the_figures_a_board_member_looks_for(client):
+    page = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31").text
+    figures = figures_on(page)
+    assert list(figures) == ["scheduled", "complete", "in-progress", "red", "overdue", "due-later"]
+    assert figures["scheduled"][:2] == ("Scheduled by 31 March 2018", "53")
+    assert figures["complete"][:2] == ("Complete", "42")
+    assert figures["complete"][2].startswith("79% of those scheduled")
+    assert figures["in-progress"][:2] == ("In progress", "11")
+    assert figures["red"][0] == "Red"
+    assert figures["due-later"][:2] == ("Due later", "0")
+    # The figures come first: before the as-at form, the themes and the actions.
+    assert page.index('id="figures"') < page.index('class="pt-as-at"')
+    assert page.index('id="figures"') < page.index('id="actions-heading"')
+    # The office's switches are on the settings page, not here.
+    assert '/public"' not in page and '/approval"' not in page
+
+
+def test_the_figures_count_what_is_due_later_and_rated_red(client):
+    """Part way through a plan: actions due later are counted, and Red and In progress count
+    every action in progress (as the ratings do), so Red is never more than In progress."""
+    page = client.get("/plans/reduced-offending-2018-21?as_at=2019-03-31").text
+    figures = {key: int(value) for key, (_, value, _) in figures_on(page).items()}
+    assert figures["due-later"] > 0
+    assert figures["complete"] <= figures["scheduled"]
+    assert figures["overdue"] <= figures["scheduled"] - figures["complete"]
+    assert 0 <= figures["red"] <= figures["in-progress"]
+    body = client.get(
+        "/api/v1/plans/reduced-offending-2018-21/progress", params={"as_at": "2019-03-31"}
+    ).json()
+    assert figures["scheduled"] == body["scheduled"]
+    assert figures["due-later"] == body["not_yet_due"]
+    assert figures["red"] == body["rag"]["red"]
+    assert figures["in-progress"] == sum(body["rag"].values()) + body["not_rated"]
+
+
+def test_the_police_strategy_is_shown_as_written(client):
+    """Its commitments under each theme, its five-point ratings headed Delivery confidence."""
+    page = client.get("/plans/managing-offenders-2018-21").text
+    assert "We will do this through:" in page
+    lists = re.findall(
+        r'class="govuk-list govuk-list--bullet pt-commitments"[^>]*>(.*?)</ul>', page, re.S
+    )
+    assert [len(re.findall(r"<li>", items)) for items in lists] == [6, 6, 6, 7, 6]  # all 31
+    assert "Considering the views of the victim and ensuring" in html.unescape(lists[0])
+    assert 'scope="col" class="govuk-table__header">Delivery confidence</th>' in page
+    assert 'scope="col" class="govuk-table__header">RAG</th>' not in page
+    assert "Assistant Chief Constable, Investigations and Operational Support" in page
+    three_point = client.get("/plans/reduced-offending-2018-21").text
+    assert 'scope="col" class="govuk-table__header">RAG</th>' in three_point
+    assert "Delivery confidence" not in three_point
+
+
+def test_the_as_at_date_is_typed_into_a_gov_uk_date_input(client):
+    page = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31").text
+    assert 'type="date"' not in page
+    for part, value in (("day", "31"), ("month", "3"), ("year", "2018")):
+        assert f'id="as_at-{part}" name="as_at-{part}"' in page
+        assert re.search(rf'name="as_at-{part}" [^>]*value="{value}"', page)
+    by_boxes = client.get(
+        "/plans/reducing-offending-2015-18",
+        params={"as_at-day": "31", "as_at-month": "March", "as_at-year": "2018"},
+    )
+    assert by_boxes.status_code == 200
+    assert figures_on(by_boxes.text) == figures_on(page)
+
+
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        ({"as_at-day": "31", "as_at-month": "2"}, "The as-at date must include a year"),
+        ({"as_at-day": "31", "as_at-month": "2", "as_at-year": "2018"}, "must be a real date"),
+        ({"as_at-day": "1", "as_at-month": "1", "as_at-year": "1800"}, "outside the dates"),
+    ],
+)
+def test_a_bad_as_at_date_in_the_boxes_is_a_readable_400(client, parts, message):
+    response = client.get("/plans/reducing-offending-2015-18", params=parts)
+    assert response.status_code == 400
+    assert message in html.unescape(response.text)
+
+
+def test_the_appendix_and_highlight_read_their_dates_from_gov_uk_date_inputs(client):
+    plan = "/plans/reducing-offending-2015-18/reports"
+    appendix = client.get(f"{plan}/appendix", params={"as_at": "2017-03-31"}).text
+    assert 'type="date"' not in appendix
+    by_boxes = client.get(
+        f"{plan}/appendix",
+        params={
+            **{"as_at-day": "31", "as_at-month": "3", "as_at-year": "2017"},
+            **{"since-day": "31", "since-month": "12", "since-year": "2016"},
+        },
+    )
+    assert by_boxes.status_code == 200
+    assert "as at 31 March 2017" in by_boxes.text
+    assert re.search(r'name="since-month" [^>]*value="12"', by_boxes.text)
+    highlight = client.get(
+        f"{plan}/highlight.json",
+        params={"as_at-day": "31", "as_at-month": "3", "as_at-year": "2017"},
+    )
+    assert highlight.status_code == 200
+    assert highlight.json()["as_at"] == "2017-03-31"
+    bad = client.get(
+        f"{plan}/appendix", params={"since-day": "30", "since-month": "2", "since-year": "2017"}
+    )
+    assert bad.status_code == 400
+    assert "The &#39;changes since&#39; date must be a real date" in bad.text
