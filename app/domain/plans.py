@@ -23,6 +23,7 @@ from app.domain.progress import PlanProgress, progress_as_at, progress_from_snap
 from app.domain.snapshot import PlanSnapshot, plan_snapshot
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
+from app.domain.trajectory import Trajectory, read_trajectory
 
 
 @dataclass
@@ -31,6 +32,36 @@ class ThemeView:
     delivery_group: DeliveryGroup | None
     statuses: list[ActionStatus]
     commitments: list[Commitment] = field(default_factory=list)
+
+    @property
+    def stage_totals(self) -> "StageTotals":
+        """The theme's actions, whenever due, by stage: what its progress bar draws."""
+        stages = [status.stage for status in self.statuses]
+        return StageTotals(
+            complete=stages.count(Stage.complete),
+            in_progress=stages.count(Stage.in_progress),
+            not_started=stages.count(Stage.not_started),
+        )
+
+
+@dataclass(frozen=True)
+class StageTotals:
+    """Actions by stage, withdrawn and carried-forward ones left out, for a progress bar."""
+
+    complete: int
+    in_progress: int
+    not_started: int
+
+    @property
+    def total(self) -> int:
+        return self.complete + self.in_progress + self.not_started
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{self.complete} complete, {self.in_progress} in progress, "
+            f"{self.not_started} not started"
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +117,7 @@ class PlanView:
     state_text: str  # "Active", "Closed", "Ended on 31 March 2021, not yet closed"
     awaits_closing: bool
     figures: list[Figure] = field(default_factory=list)
+    trajectory: Trajectory | None = None  # progress at each meeting of its board
 
 
 @dataclass
@@ -136,6 +168,7 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
     person_ids = {s.action.lead_person_id for s in statuses if s.action.lead_person_id}
     organisation_ids = {s.action.lead_organisation_id for s in statuses}
     return PlanView(
+        trajectory=read_trajectory(session=session, plan=plan, as_at=as_at),
         plan=plan,
         board=session.get(Board, plan.board_id) if plan.board_id else None,
         predecessor=session.get(Plan, plan.predecessor_id) if plan.predecessor_id else None,

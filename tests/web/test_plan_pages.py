@@ -216,3 +216,44 @@ def test_the_appendix_and_highlight_read_their_dates_from_gov_uk_date_inputs(cli
     )
     assert bad.status_code == 400
     assert "The &#39;changes since&#39; date must be a real date" in bad.text
+
+
+def test_the_plan_page_draws_its_progress_over_time_with_the_figures_beside(client):
+    page = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31").text
+    section = page[page.index('id="trajectory-heading"') :]
+    section = section[: section.index("</section>")]
+    # The chart, named in words, then its figures in a table: the last row is the Panel's date.
+    assert '<svg role="img" aria-label="Line chart of actions due and actions completed' in section
+    rows = re.findall(
+        r'<th scope="row" class="govuk-table__header">([^<]+)</th>\s*'
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)",
+        section,
+    )
+    assert len(rows) >= 3, section[:2000]
+    assert rows[-1] == ("As at 31 March 2018", "53", "42", "42")  # the Panel's figures
+    dues = [int(due) for _label, due, _done, _of_due in rows]
+    assert dues == sorted(dues)  # cumulative: actions due never fall
+    # It follows the figures and the headline, before the themes.
+    assert page.index('id="headline"') < page.index('id="trajectory-heading"')
+    assert page.index('id="trajectory-heading"') < page.index('id="actions-heading"')
+
+
+def test_each_theme_has_a_bar_labelled_with_words_and_numbers(client):
+    page = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31").text
+    bars = page[page.index('id="theme-bars"') :]
+    bars = bars[: bars.index("</ul>")]
+    labels = re.findall(
+        r'aria-label="([^"]+): (\d+) complete, (\d+) in progress, (\d+) not started"', bars
+    )
+    assert [label for label, *_ in labels] == [
+        "Prevention",
+        "Diversion",
+        "Offender Management, Rehabilitation and Resettlement",
+    ]
+    assert sum(int(done) for _, done, _, _ in labels) == 42
+    assert sum(int(going) for _, _, going, _ in labels) == 11
+    for _name, done, going, waiting in labels:
+        assert (
+            f"<strong>{done}</strong> complete · <strong>{going}</strong> in progress · "
+            f"<strong>{waiting}</strong> not started"
+        ) in bars
