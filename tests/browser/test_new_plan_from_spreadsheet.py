@@ -260,13 +260,13 @@ def test_the_office_creates_a_plan_from_its_messy_tracker_and_sees_its_history(n
     for word, meaning in words.items():
         assert (
             page.locator("#statuses")
-            .locator("xpath=following-sibling::table[1]")
+            .locator("xpath=following::table[1]")
             .get_by_label(word, exact=True)
             .input_value()
             == meaning
         ), word
     errors = page.locator(".govuk-error-summary").inner_text()
-    examples = page.locator("#columns").locator("xpath=following-sibling::table[1]").inner_text()
+    examples = page.locator("#columns").locator("xpath=following::table[1]").inner_text()
     assert "Launch the early help offer" in examples  # the first action, not a section row
     assert "I17" in errors and "formula" in errors, errors
     assert page.get_by_role("button", name="Import: create 11, update 0").count() == 0
@@ -292,7 +292,7 @@ def test_the_office_creates_a_plan_from_its_messy_tracker_and_sees_its_history(n
     page.get_by_role("button", name="Check again with these columns").click()
 
     # Each row as read, with the cell's own text beside the date it became.
-    rows = page.locator("#rows").locator("xpath=following-sibling::table[1]")
+    rows = page.locator("#rows").locator("xpath=following::table[1]")
     for ref, due, text in (
         ("YJ2", "31 March 2025", None),  # the serial 45747
         ("YJ3", "31 March 2025", "Mar-25"),
