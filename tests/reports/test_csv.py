@@ -8,6 +8,9 @@ from app.reports.render_csv import render_csv
 from app.reports.safety import neutralise, spreadsheet_text
 
 HEADER = [
+    "Plan",
+    "As at (ISO)",
+    "Changes since (ISO)",
     "Theme",
     "Ref",
     "Action",
