@@ -11,7 +11,7 @@ def test_the_page_says_42_of_53_and_79_percent(client):
     response = client.get(PAGE, params={"as_at": "2018-03-31"})
     assert response.status_code == 200
     page = response.text
-    assert "42 (79%) have been completed, with a further 11 in progress." in page
+    assert "42 (79%) have been completed, with a further 11 in progress (1 Red)." in page
     # A date picker and a download link for every format.
     assert 'type="date"' in page and 'name="as_at"' in page
     for extension in ("pdf", "docx", "xlsx", "csv", "json"):
@@ -61,7 +61,7 @@ def test_commentary_is_escaped(demo_report):
         ("pdf", "application/pdf", b"%PDF"),
         ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK"),
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
-        ("csv", "text/csv; charset=utf-8", "\ufeffTheme".encode()),
+        ("csv", "text/csv; charset=utf-8", "\ufeffPlan,As at (ISO)".encode()),
         ("json", "application/json", b"{"),
     ],
 )

@@ -19,7 +19,7 @@ def test_plan_page_shows_themes_actions_stage_and_rag(client):
     response = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31")
     assert response.status_code == 200
     page = response.text
-    assert "42 (79%) have been completed, with a further 11 in progress." in page
+    assert "42 (79%) have been completed, with a further 11 in progress (1 Red)." in page
     for theme in (
         "Prevention",
         "Diversion",
