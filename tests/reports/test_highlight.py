@@ -171,3 +171,13 @@ def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, 
     # the updates in between, milestones, outcomes and indicators; 10 before the snapshot, which
     # read the actions three times.
     assert at_50.count == at_500.count == 9
+
+
+def test_chart_sources_are_document_titles_not_file_names(april_2019):
+    _, _, report = april_2019
+    assert report.indicators
+    page = render_highlight_html(report)
+    words = " ".join(Document(io.BytesIO(render_highlight_docx(report))).element.itertext())
+    for text in (page, words):
+        assert "seeds/" not in text
+        assert "Source: " in text
