@@ -6,10 +6,14 @@ refused with the same words.
 """
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from app.core.models import Plan, PlanStatus
+from sqlmodel import Session
+
+from app.core.models import Board, Plan, PlanStatus
+from app.domain.cycle import board_meetings
 from app.domain.timescales import uk_date
 
 
@@ -81,11 +85,59 @@ def plan_state_notice(plan: Plan, today: date | None = None) -> str | None:
     )
 
 
-def default_since(as_at: date) -> date:
-    """Boards receive these reports quarterly: the previous report is three months earlier."""
+def default_since(as_at: date, meetings: Iterable[date] = ()) -> date:
+    """The date a report's "changes since" and direction of travel compare against: the last of
+    ``meetings`` (the plan's board's, not cancelled) before the as-at date, that is the meeting
+    that received the previous report; three months earlier only when there is none."""
+    earlier = [held_on for held_on in meetings if held_on < as_at]
+    if earlier:
+        return max(earlier)
+    return _three_months_before(as_at)
+
+
+def _three_months_before(as_at: date) -> date:
     year, month = divmod(as_at.year * 12 + as_at.month - 1 - 3, 12)
     month += 1
     return date(year, month, min(as_at.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The date a report compares against and, in words, why that date."""
+
+    since: date
+    basis: str  # "the previous meeting of the Offender Management ... Board"
+
+    @property
+    def sentence(self) -> str:
+        """Printed in every format, so a reader knows what "improved" is measured from."""
+        return (
+            f"Changes and direction of travel are measured since {uk_date(self.since)}, "
+            f"{self.basis}."
+        )
+
+
+def comparison(
+    session: Session,
+    plan: Plan,
+    as_at: date,
+    since: date | None = None,
+    *,
+    board_id: int | None = None,
+) -> Comparison:
+    """The one rule every report follows (appendix and highlight, on the page, the command line,
+    the API and when published): ``since`` if given, else default_since over the meetings of
+    the plan's own board (or ``board_id``'s, for a report to another board's meeting)."""
+    board_id = board_id or plan.board_id
+    board = session.get(Board, board_id) if board_id else None
+    held = [m.held_on for m in board_meetings(session, board_id=board_id)] if board else []
+    default = default_since(as_at, held)
+    if since is not None and since != default:
+        return Comparison(since, "the date chosen for this report")
+    if board and any(held_on < as_at for held_on in held):
+        return Comparison(default, f"the date of the previous meeting of the {board.name}")
+    why = f"the {board.name} had no earlier meeting" if board else "the plan has no board"
+    return Comparison(default, f"three months before the as-at date ({why})")
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,8 @@ def plan_figures(snapshot: PlanSnapshot) -> list[Figure]:
     scheduled by the date, complete (the Panel's percentage, of those scheduled), in progress and
     Red (across the whole plan, as the ratings count them), overdue, and due later."""
     counts, as_at = snapshot.counts, snapshot.as_at
-    in_progress = sum(counts.rag.values()) + counts.not_rated
-    early = sum(
-        1
-        for status in snapshot.statuses
-        if status.stage == Stage.complete and status.action.due_date > as_at
-    )
+    in_progress = counts.all_in_progress
+    early = counts.later_complete
     complete_note = (
         f"{counts.percent_complete}% of those scheduled"
         if counts.percent_complete is not None
@@ -97,7 +93,7 @@ def plan_figures(snapshot: PlanSnapshot) -> list[Figure]:
         Figure("scheduled", f"Scheduled by {uk_date(as_at)}", counts.scheduled, "Due by then"),
         Figure("complete", "Complete", counts.complete, complete_note),
         Figure("in_progress", "In progress", in_progress, "Across the whole plan"),
-        Figure("red", "Red", counts.rag.get(Rag.red, 0), "Of the actions in progress"),
+        Figure("red", "Red", counts.all_rag.get(Rag.red, 0), "Of the actions in progress"),
         Figure("overdue", "Overdue", counts.overdue, "Due by then, not complete"),
         Figure("due_later", "Due later", counts.not_yet_due, f"After {uk_date(as_at)}"),
     ]

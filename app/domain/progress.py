@@ -25,6 +25,8 @@ class PlanProgress(Counts):
     as_at: date
     rag_scheme: str
     headline: str
+    ratings_label: str  # "Ratings of the 11 actions in progress that are due"
+    later_ratings_label: str
     by_theme: list[ThemeProgress]
 
 
@@ -32,35 +34,81 @@ def _actions(n: int) -> str:
     return f"{n} action" if n == 1 else f"{n} actions"
 
 
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _red(n: int) -> str:
+    return f" ({n} Red)" if n else ""
+
+
 def headline(counts: Counts | dict, as_at: date) -> str:
-    """The sentence a Panel report opens with, computed, never typed."""
+    """The sentence every report opens with, computed, never typed: the Panel's sentence for the
+    actions due by the date, then what is due later in the plan. Red is named wherever an action
+    in progress is rated Red, due or not."""
     c = counts if isinstance(counts, dict) else counts.model_dump()
     by = uk_date(as_at)
     scheduled = c["scheduled"]
     if scheduled == 0:
-        return f"No actions are scheduled for delivery by {by}."
-    verb = "has" if c["complete"] == 1 else "have"
-    sentence = (
-        f"Of the {_actions(scheduled)} scheduled for delivery by {by}, "
-        f"{c['complete']} ({c['percent_complete']}%) {verb} been completed"
-    )
-    rest = [
-        f"{c[key]} {label}"
-        for key, label in (
-            ("in_progress", "in progress"),
-            ("carried_forward", "carried forward"),
-            ("not_started", "not started"),
+        sentence = f"No actions are scheduled for delivery by {by}."
+    else:
+        verb = "has" if c["complete"] == 1 else "have"
+        sentence = (
+            f"Of the {_actions(scheduled)} scheduled for delivery by {by}, "
+            f"{c['complete']} ({c['percent_complete']}%) {verb} been completed"
         )
-        if c[key]
-    ]
-    if rest:
-        joined = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
-        sentence += f", with a further {joined}"
-    sentence += "."
+        red = (c.get("rag") or {}).get("red", 0)
+        rest = [
+            f"{c[key]} {label}" + (_red(red) if key == "in_progress" else "")
+            for key, label in (
+                ("in_progress", "in progress"),
+                ("carried_forward", "carried forward"),
+                ("not_started", "not started"),
+            )
+            if c[key]
+        ]
+        if rest:
+            sentence += f", with a further {_join(rest)}"
+        sentence += "."
     if c["overdue"]:
         were = "is" if c["overdue"] == 1 else "are"
         sentence += f" {_actions(c['overdue'])} {were} overdue."
-    return sentence
+    later = _due_later(c, further=scheduled > 0)
+    return f"{sentence} {later}" if later else sentence
+
+
+def _due_later(c: dict, *, further: bool) -> str:
+    """ "A further 13 actions are due later in the plan, all 13 in progress (1 Red)." or, mixed,
+    "...: 2 already completed, 10 in progress (1 Red) and 1 not started."; "" when none are."""
+    n = c.get("not_yet_due", 0)
+    if not n:
+        return ""
+    red = (c.get("later_rag") or {}).get("red", 0)
+    stages = [
+        (c.get(f"later_{key}", 0), label)
+        for key, label in (
+            ("complete", "already completed"),
+            ("in_progress", "in progress" + _red(red)),
+            ("carried_forward", "carried forward"),
+            ("not_started", "not started"),
+        )
+    ]
+    stages = [(count, label) for count, label in stages if count]
+    are = "is" if n == 1 else "are"
+    subject = f"A further {_actions(n)}" if further else _actions(n).capitalize()
+    opening = f"{subject} {are} due later in the plan"
+    if len(stages) == 1:
+        label = stages[0][1]
+        return f"{opening}, {label}." if n == 1 else f"{opening}, all {n} {label}."
+    return f"{opening}: {_join([f'{count} {label}' for count, label in stages])}."
+
+
+def ratings_label(counts: Counts, *, later: bool = False) -> str:
+    """What a rating summary counts, with the number it adds up to: "Ratings of the 11 actions
+    in progress that are due" (beside the stage counts), or of those due later."""
+    n = counts.later_in_progress if later else counts.in_progress
+    are = "is" if n == 1 else "are"
+    return f"Ratings of the {_actions(n)} in progress that {are} due" + (" later" if later else "")
 
 
 def progress_as_at(*, session: Session, plan: Plan, as_at: date) -> PlanProgress:
@@ -77,6 +125,8 @@ def progress_from_snapshot(snapshot: PlanSnapshot) -> PlanProgress:
         as_at=as_at,
         rag_scheme=plan.rag_scheme,
         headline=headline(snapshot.counts, as_at),
+        ratings_label=ratings_label(snapshot.counts),
+        later_ratings_label=ratings_label(snapshot.counts, later=True),
         by_theme=[
             ThemeProgress(
                 theme_id=theme.id,

@@ -6,6 +6,10 @@ at the same date gives the same figures everywhere.
 "Scheduled for delivery by D" means due on or before D (withdrawn actions are no longer
 scheduled). The stages of the scheduled actions add up to the scheduled count; "overdue" is the
 subset of them whose due date has passed without completion.
+
+The ratings (``rag``, ``not_rated``) are those of the scheduled actions in progress, so they add
+up to ``in_progress`` beside them. The actions due later have their own breakdown (``later_*``),
+whose stages add up to ``not_yet_due`` and whose ratings add up to ``later_in_progress``.
 """
 
 from collections.abc import Iterable
@@ -39,25 +43,45 @@ class Counts(BaseModel):
     withdrawn: int = 0
     not_yet_due: int = 0
     percent_complete: int | None = None
-    rag: dict[str, int] = {}
+    rag: dict[str, int] = {}  # the scheduled actions in progress, by rating
     not_rated: int = 0
+    # The actions due after the as-at date (not_yet_due), by stage and, in progress, by rating.
+    later_complete: int = 0
+    later_in_progress: int = 0
+    later_not_started: int = 0
+    later_carried_forward: int = 0
+    later_rag: dict[str, int] = {}
+    later_not_rated: int = 0
+
+    @property
+    def all_rag(self) -> dict[str, int]:
+        """The ratings of every action in progress, due or not."""
+        return {key: n + self.later_rag.get(key, 0) for key, n in self.rag.items()}
+
+    @property
+    def all_in_progress(self) -> int:
+        return self.in_progress + self.later_in_progress
 
 
 def count(statuses: Iterable[ActionStatus], *, as_at: date, scheme: str) -> Counts:
-    counts = Counts(rag={key: 0 for key in allowed_rags(scheme)}).model_dump()
+    keys = allowed_rags(scheme)
+    counts = Counts(rag={key: 0 for key in keys}, later_rag={key: 0 for key in keys}).model_dump()
     for status in statuses:
         counts["total"] += 1
         stage = status.stage
-        if stage == Stage.in_progress:
-            if status.rag in counts["rag"]:
-                counts["rag"][status.rag] += 1
-            else:
-                counts["not_rated"] += 1
         if stage == Stage.withdrawn:
             counts["withdrawn"] += 1
             continue
-        if status.action.due_date > as_at:
+        later = status.action.due_date > as_at
+        prefix = "later_" if later else ""
+        if stage == Stage.in_progress:
+            if status.rag in counts[prefix + "rag"]:
+                counts[prefix + "rag"][status.rag] += 1
+            else:
+                counts[prefix + "not_rated"] += 1
+        if later:
             counts["not_yet_due"] += 1
+            counts[prefix + stage.value] += 1
             continue
         counts["scheduled"] += 1
         counts[stage.value] += 1

@@ -11,8 +11,8 @@ from pydantic import BaseModel, computed_field
 from sqlmodel import Session, select
 
 from app.core.models import Action, Board, DeliveryGroup, Organisation, Person, Plan, Stage
-from app.domain.as_at import default_since
-from app.domain.progress import headline
+from app.domain.as_at import Comparison, comparison
+from app.domain.progress import headline, ratings_label
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
 from app.domain.snapshot import Counts, comparison_at, plan_snapshot
 from app.domain.status import ActionStatus
@@ -105,6 +105,8 @@ class AppendixReport(BaseModel):
     board: str
     as_at: date
     since: date
+    # Why that date (app/domain/as_at.py): "the date of the previous meeting of the ... Board".
+    since_basis: str = ""
     produced_at: datetime
     headline: str
     rag_scheme: str
@@ -140,6 +142,23 @@ class AppendixReport(BaseModel):
     @property
     def since_text(self) -> str:
         return uk_date(self.since)
+
+    @property
+    def comparison_sentence(self) -> str:
+        """Which date direction of travel compares against, printed in every format."""
+        if not self.since_basis:
+            return f"Changes and direction of travel are measured since {self.since_text}."
+        return Comparison(self.since, self.since_basis).sentence
+
+    @property
+    def ratings_label(self) -> str:
+        """What the rating columns beside the stage counts count: "Ratings of the 11 actions in
+        progress that are due"."""
+        return ratings_label(self.totals)
+
+    @property
+    def later_ratings_label(self) -> str:
+        return ratings_label(self.totals, later=True)
 
     @property
     def period_text(self) -> str:
@@ -181,7 +200,8 @@ def build_appendix(
     produced_at: datetime | None = None,
 ) -> AppendixReport:
     """The Progress Tracking appendix of ``plan`` as at ``as_at``, in a fixed number of queries."""
-    since = since or default_since(as_at)
+    compared = comparison(session, plan, as_at, since)
+    since = compared.since
     snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
     themes, actions = snapshot.themes, snapshot.actions
     before = {
@@ -255,6 +275,7 @@ def build_appendix(
         board=board.name if board else "",
         as_at=as_at,
         since=since,
+        since_basis=compared.basis,
         produced_at=produced_at or datetime.now(UTC).replace(microsecond=0),
         headline=headline(totals, as_at),
         rag_scheme=plan.rag_scheme,

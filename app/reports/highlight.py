@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.core.models import Action, Board, Meeting, Milestone, Outcome, Plan, Stage, StatusUpdate
-from app.domain.as_at import default_since
+from app.domain.as_at import Comparison, comparison
 from app.domain.cycle import board_meetings
 from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
@@ -56,6 +56,7 @@ class HighlightReport(BaseModel):
     meeting_date: date | None
     as_at: date
     since: date
+    since_basis: str = ""  # why that date: see app/domain/as_at.py
     next_report: date
     produced_at: datetime
     strategic_outcomes: list[str]
@@ -74,6 +75,12 @@ class HighlightReport(BaseModel):
     def as_at_text(self) -> str:
         return uk_date(self.as_at)
 
+    @property
+    def comparison_sentence(self) -> str:
+        if not self.since_basis:
+            return f"Changes and direction of travel are measured since {uk_date(self.since)}."
+        return Comparison(self.since, self.since_basis).sentence
+
     def section(self, key: str) -> TextSection:
         return next(section for section in self.sections if section.key == key)
 
@@ -82,17 +89,18 @@ def month_label(day: date) -> str:
     return f"{calendar.month_name[day.month]} {day.year}"
 
 
-def _window(session: Session, meeting: Meeting | None, as_at: date) -> tuple[date, date]:
-    """(previous report, next report) around a meeting: the same board's neighbours."""
-    if meeting is None:
-        return default_since(as_at), _add_months(as_at, 3)
-    meetings = board_meetings(session, board_id=meeting.board_id)
-    earlier = [m.held_on for m in meetings if m.held_on < meeting.held_on]
-    later = [m.held_on for m in meetings if m.held_on > meeting.held_on]
-    return (
-        earlier[-1] if earlier else default_since(as_at),
-        later[0] if later else _add_months(as_at, 3),
-    )
+def _window(
+    session: Session, plan: Plan, meeting: Meeting | None, as_at: date
+) -> tuple[date, str, date]:
+    """(previous report, why that date, next report) around a meeting or an as-at date: the
+    previous report by the one rule of app/domain/as_at.py (the board's meeting before), the next
+    the board's meeting after (three months on when there is none)."""
+    board_id = meeting.board_id if meeting else plan.board_id
+    held_on = meeting.held_on if meeting else as_at
+    compared = comparison(session, plan, held_on, board_id=board_id)
+    meetings = board_meetings(session, board_id=board_id) if board_id else []
+    later = [m.held_on for m in meetings if m.held_on > held_on]
+    return compared.since, compared.basis, later[0] if later else _add_months(as_at, 3)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -166,7 +174,9 @@ def build_highlight(
 ) -> HighlightReport:
     """The highlight report of a plan for a meeting (or between two dates)."""
     as_at = as_at or (meeting.held_on if meeting else date.today())
-    window_since, window_next = _window(session, meeting, as_at)
+    window_since, since_basis, window_next = _window(session, plan, meeting, as_at)
+    if since is not None and since != window_since:
+        since_basis = "the date chosen for this report"
     since = since or window_since
     next_report = next_report or window_next
     board = (
@@ -244,6 +254,7 @@ def build_highlight(
         meeting_date=meeting.held_on if meeting else None,
         as_at=as_at,
         since=since,
+        since_basis=since_basis,
         next_report=next_report,
         produced_at=produced_at or datetime.now(UTC).replace(microsecond=0),
         strategic_outcomes=list(outcomes),

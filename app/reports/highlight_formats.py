@@ -63,14 +63,19 @@ def render_highlight_docx(report: HighlightReport) -> bytes:
     document.add_heading("Progress", level=1)
     document.add_paragraph(report.headline).runs[0].bold = True
     document.add_paragraph("Since the last report: " + "; ".join(report.changes) + ".")
+    document.add_paragraph(
+        "Ratings of all the actions in progress, due or not: "
+        f"{report.previous_totals.all_in_progress} at the last report, "
+        f"{report.totals.all_in_progress} now."
+    )
     table = document.add_table(rows=1, cols=3, style="Table Grid")
     for cell, text in zip(table.rows[0].cells, ("Rating", "Last report", "Now"), strict=True):
         cell.text = text
     for rule in report.rag_rules:
         cells = table.add_row().cells
         cells[0].text = rule.label
-        cells[1].text = str(report.previous_totals.rag.get(rule.key, 0))
-        cells[2].text = str(report.totals.rag.get(rule.key, 0))
+        cells[1].text = str(report.previous_totals.all_rag.get(rule.key, 0))
+        cells[2].text = str(report.totals.all_rag.get(rule.key, 0))
     for text_section in report.sections:
         document.add_heading(text_section.heading, level=1)
         for item in text_section.items:

@@ -1,6 +1,8 @@
 """The appendix's actions as CSV: one row per action, for people who work in spreadsheets.
 
-The columns are shared with the Excel renderer's Actions sheet, so both exports line up.
+The action columns are shared with the Excel renderer's Actions sheet, so both exports line up.
+A CSV has no title page, so each row also carries the plan, the as-at date and the date the
+direction of travel compares against (REPORT_COLUMNS): rows of several files can be stacked.
 """
 
 import csv
@@ -28,6 +30,9 @@ ACTION_COLUMNS = [
     "Carried forward from",
     "Carried forward to",
 ]
+
+
+REPORT_COLUMNS = ["Plan", "As at (ISO)", "Changes since (ISO)"]
 
 
 def direction_text(row: ActionRow) -> str:
@@ -64,11 +69,15 @@ def action_values(row: ActionRow) -> list[str | date | None]:
 def render_csv(report: AppendixReport) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(ACTION_COLUMNS)
+    writer.writerow(REPORT_COLUMNS + ACTION_COLUMNS)
+    report_values = [report.plan_slug, report.as_at.isoformat(), report.since.isoformat()]
     for row in report.all_actions:
         writer.writerow(
-            value.isoformat() if isinstance(value, date) else ("" if value is None else value)
-            for value in action_values(row)
+            report_values
+            + [
+                value.isoformat() if isinstance(value, date) else ("" if value is None else value)
+                for value in action_values(row)
+            ]
         )
     # The byte-order mark is what makes Excel open the file as UTF-8 rather than ANSI.
     return buffer.getvalue().encode("utf-8-sig")

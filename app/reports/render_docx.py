@@ -22,7 +22,7 @@ from docx.text.run import Run
 from app.domain.timescales import uk_date
 from app.reports.appendix import ActionRow, AppendixReport, PlanLink
 from app.reports.render_csv import direction_text, link_text
-from app.reports.render_xlsx import RAG_FILLS, summary_header, summary_values
+from app.reports.render_xlsx import RAG_FILLS, RATING_COUNTS, summary_header, summary_values
 from app.reports.safety import xml_safe
 
 TABLE_STYLE = "Table Grid"
@@ -51,14 +51,16 @@ def render_docx(report: AppendixReport) -> bytes:
     document = Document()
     _set_properties(document, report)
     _page(document.sections[0], landscape=False)
+    _header_and_footer(document.sections[0], report)
 
-    document.add_heading(xml_safe(report.title), level=0)
+    _heading(document, report.title, level=0)
     details = document.add_paragraph()
     lines = [
         ("Plan", report.plan_title),
         ("Board", report.board),
         ("Period", report.period_text),
         ("As at", report.as_at_text),
+        ("Changes since", report.since_text),
         ("Produced", f"{uk_date(report.produced_at.date())} {report.produced_at:%H:%M %Z}".strip()),
     ]
     for index, (label, value) in enumerate(lines):
@@ -67,10 +69,17 @@ def render_docx(report: AppendixReport) -> bytes:
         details.add_run(f"{label}: ").bold = True
         details.add_run(xml_safe(value))
     document.add_paragraph().add_run(report.headline).bold = True
+    document.add_paragraph(xml_safe(report.comparison_sentence))
     if report.carried_forward_note:
         document.add_paragraph(report.carried_forward_note)
 
-    document.add_heading("Progress by theme", level=1)
+    _heading(document, "Progress by theme", level=1)
+    _keep_with_next(
+        document.add_paragraph(
+            f"{report.ratings_label}: the rating columns count them, so they add up to the "
+            "In progress column."
+        )
+    )
     header = summary_header(report)
     rows = [(theme.title, theme.counts) for theme in report.themes]
     rows.append(("Total", report.totals))
@@ -90,17 +99,50 @@ def render_docx(report: AppendixReport) -> bytes:
     for rule in report.rag_rules:
         _shade(table.rows[0].cells[header.index(rule.label)], RAG_FILLS[rule.key])
 
-    document.add_heading(f"RAG ratings: {report.rag_scheme_name}", level=1)
+    _heading(document, f"RAG ratings: {report.rag_scheme_name}", level=1)
+    totals = report.totals
+    rating_rows = [
+        [
+            rule.label,
+            rule.meaning,
+            str(totals.rag[rule.key]),
+            str(totals.later_rag[rule.key]),
+            str(totals.all_rag[rule.key]),
+        ]
+        for rule in report.rag_rules
+    ]
+    if totals.not_rated or totals.later_not_rated:
+        rating_rows.append(
+            [
+                "Not rated",
+                "In progress without a rating in this plan's scheme.",
+                str(totals.not_rated),
+                str(totals.later_not_rated),
+                str(totals.not_rated + totals.later_not_rated),
+            ]
+        )
+    rating_rows.append(
+        [
+            "All in progress",
+            "",
+            str(totals.in_progress),
+            str(totals.later_in_progress),
+            str(totals.all_in_progress),
+        ]
+    )
     table = _table(
         document,
-        ["Rating", "Meaning"],
-        [[rule.label, rule.meaning] for rule in report.rag_rules],
-        [35, PORTRAIT_TEXT_WIDTH - 35],
+        ["Rating", "Meaning", *RATING_COUNTS],
+        rating_rows,
+        [30, PORTRAIT_TEXT_WIDTH - 30 - 3 * 22, 22, 22, 22],
     )
-    for row, rule in zip(table.rows[1:], report.rag_rules, strict=True):
+    for row, rule in zip(table.rows[1:], report.rag_rules, strict=False):
         _shade(row.cells[0], RAG_FILLS[rule.key])
+    for cell in table.rows[-1].cells:
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
 
-    document.add_heading("Stages", level=1)
+    _heading(document, "Stages", level=1)
     _table(
         document,
         ["Stage", "Meaning"],
@@ -109,17 +151,24 @@ def render_docx(report: AppendixReport) -> bytes:
     )
 
     _page(document.add_section(WD_SECTION.NEW_PAGE), landscape=True)
-    document.add_heading("Actions by theme", level=1)
+    _heading(document, "Actions by theme", level=1)
+    _keep_with_next(
+        document.add_paragraph(
+            f"The Direction column compares each action with its status on {report.since_text}."
+        )
+    )
     for theme in report.themes:
-        document.add_heading(xml_safe(theme.title), level=2)
+        _heading(document, theme.title, level=2)
         if theme.delivery_group:
-            document.add_paragraph(f"Delivery group: {xml_safe(theme.delivery_group)}")
+            _keep_with_next(
+                document.add_paragraph(f"Delivery group: {xml_safe(theme.delivery_group)}")
+            )
         if theme.actions:
             _action_table(document, theme.actions)
         else:
             document.add_paragraph("This theme has no actions.")
 
-    document.add_heading(f"Completed since {report.since_text}", level=1)
+    _heading(document, f"Completed since {report.since_text}", level=1)
     for done in report.completed_since:
         completed = f", completed {uk_date(done.completed_on)}" if done.completed_on else ""
         document.add_paragraph(
@@ -128,7 +177,7 @@ def render_docx(report: AppendixReport) -> bytes:
     if not report.completed_since:
         document.add_paragraph(f"No actions have been completed since {report.since_text}.")
 
-    document.add_heading("Carried forward", level=1)
+    _heading(document, "Carried forward", level=1)
     _carried_table(
         document,
         "Carried forward into this plan",
@@ -175,6 +224,47 @@ def _set_properties(document: DocumentObject, report: AppendixReport) -> None:
     cell_style.paragraph_format.line_spacing = 1.0
 
 
+def _heading(document: DocumentObject, text: str, *, level: int) -> Paragraph:
+    """A heading kept on the page of what follows it, never alone at the foot of a page."""
+    return _keep_with_next(document.add_heading(xml_safe(text), level=level))
+
+
+def _keep_with_next(paragraph: Paragraph) -> Paragraph:
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def _header_and_footer(section: Section, report: AppendixReport) -> None:
+    """The plan and as-at date at the top of every page, "Page N of M" at the foot; the
+    landscape section after links to these."""
+    header = section.header.paragraphs[0]
+    header.text = xml_safe(f"{report.title}. As at {report.as_at_text}")
+    footer = section.footer.paragraphs[0]
+    footer.add_run("Page ")
+    _field(footer, "PAGE", "1")
+    footer.add_run(" of ")
+    _field(footer, "NUMPAGES", "1")
+
+
+def _field(paragraph: Paragraph, code: str, placeholder: str) -> None:
+    """A field Word computes when it lays out the page (PAGE, NUMPAGES): begin, code, separate,
+    the last computed value, end."""
+
+    def char(kind: str) -> None:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(element)
+
+    char("begin")
+    instruction = OxmlElement("w:instrText")
+    instruction.set(qn("xml:space"), "preserve")
+    instruction.text = f" {code} "
+    paragraph.add_run()._r.append(instruction)
+    char("separate")
+    paragraph.add_run(placeholder)
+    char("end")
+
+
 def _page(section: Section, *, landscape: bool) -> None:
     """A4; python-docx's own template is US Letter."""
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -219,7 +309,7 @@ def _action_table(document: DocumentObject, actions: list[ActionRow]) -> None:
 def _carried_table(
     document: DocumentObject, heading: str, link_header: str, rows: list[tuple[ActionRow, PlanLink]]
 ) -> None:
-    document.add_heading(heading, level=2)
+    _heading(document, heading, level=2)
     if not rows:
         document.add_paragraph("None.")
         return
@@ -247,6 +337,8 @@ def _table(
     table.style = document.styles[TABLE_STYLE]
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         _write(cell, text).bold = True
+        # The header row stays with the first row of figures, never alone at a page's foot.
+        _keep_with_next(cell.paragraphs[0])
     # Word repeats a row marked as a header at the top of every page the table runs onto.
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for values in rows:

@@ -72,6 +72,10 @@ SUMMARY_COLUMNS = [
 ]
 
 
+# The rating table's counts: of the actions in progress that are due, due later, and all.
+RATING_COUNTS = ["In progress and due", "In progress, due later", "All in progress"]
+
+
 def summary_header(report: AppendixReport) -> list[str]:
     """The by-theme table's columns: counts, % complete, then the plan's own RAG ratings."""
     header = ["Theme", *(label for label, _ in SUMMARY_COLUMNS), "% complete"]
@@ -122,6 +126,7 @@ def _write_summary(sheet: Worksheet, report: AppendixReport) -> None:
         ("Board", spreadsheet_text(report.board), None),
         ("Period", report.period_text, None),
         ("As at", report.as_at, DATE_FORMAT),
+        ("Changes since", report.since, DATE_FORMAT),
         ("Produced (UTC)", _naive_utc(report), DATE_FORMAT + " hh:mm"),
     ]
     for label, value, number_format in details:
@@ -134,11 +139,25 @@ def _write_summary(sheet: Worksheet, report: AppendixReport) -> None:
     sheet.append([])
     sheet.append([report.headline])
     sheet.cell(sheet.max_row, 1).font = BOLD
+    sheet.append([report.comparison_sentence])
     if report.carried_forward_note:
         sheet.append([report.carried_forward_note])
 
     sheet.append([])
     header = summary_header(report)
+    # Above the rating columns: which actions they count, so they add up with "In progress".
+    first_rating = len(SUMMARY_COLUMNS) + 3
+    sheet.append([None] * (first_rating - 1) + [report.ratings_label])
+    sheet.merge_cells(
+        start_row=sheet.max_row,
+        start_column=first_rating,
+        end_row=sheet.max_row,
+        end_column=len(header),
+    )
+    label = sheet.cell(sheet.max_row, first_rating)
+    label.font = BOLD
+    label.fill = HEADER_FILL
+    label.alignment = Alignment(horizontal="center", wrap_text=True)
     _append_header(sheet, header)
     rows = [(theme.title, theme.counts) for theme in report.themes]
     rows.append(("Total", report.totals))
@@ -154,11 +173,36 @@ def _write_summary(sheet: Worksheet, report: AppendixReport) -> None:
         cell.font = BOLD
 
     sheet.append([])
-    _append_header(sheet, [f"RAG rating ({report.rag_scheme_name})", "Meaning"])
+    _append_header(sheet, [f"RAG rating ({report.rag_scheme_name})", "Meaning", *RATING_COUNTS])
+    totals = report.totals
     for rule in report.rag_rules:
-        sheet.append([rule.label, rule.meaning])
+        key = rule.key
+        sheet.append(
+            [rule.label, rule.meaning, totals.rag[key], totals.later_rag[key], totals.all_rag[key]]
+        )
         sheet.cell(sheet.max_row, 1).fill = PatternFill("solid", fgColor=RAG_FILLS[rule.key])
         sheet.cell(sheet.max_row, 2).alignment = Alignment(wrap_text=True)
+    if totals.not_rated or totals.later_not_rated:
+        sheet.append(
+            [
+                "Not rated",
+                "In progress without a rating in this plan's scheme.",
+                totals.not_rated,
+                totals.later_not_rated,
+                totals.not_rated + totals.later_not_rated,
+            ]
+        )
+    sheet.append(
+        [
+            "All in progress",
+            None,
+            totals.in_progress,
+            totals.later_in_progress,
+            totals.all_in_progress,
+        ]
+    )
+    for cell in sheet[sheet.max_row]:
+        cell.font = BOLD
 
     sheet.append([])
     _append_header(sheet, ["Stage", "Meaning"])

@@ -102,7 +102,8 @@ def test_police_and_crime_plan_indicators_carry_their_source_and_the_panel_figur
     assert confidence.data_source.startswith("Staffordshire Police public perception survey")
     assert confidence.caption == (
         "Confidence in Staffordshire Police, Staffordshire and Stoke-on-Trent, June 2022 to "
-        "July 2023. Source: Staffordshire Police public perception survey (seeds/002, 4.1.4)."
+        "July 2023. Source: Staffordshire Police public perception survey (Police, Fire and "
+        "Crime Panel report, 10 October 2023, section 4.1.4)."
     )
     assert not confidence.is_illustrative
     for section in sections:

@@ -21,7 +21,7 @@ def test_the_demo_framework_as_at_31_march_2018(session, demo_plan):
     assert progress.percent_complete == 79
     assert progress.headline == (
         "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%) have been "
-        "completed, with a further 11 in progress."
+        "completed, with a further 11 in progress (1 Red)."
     )
     assert [theme.title for theme in progress.by_theme] == [
         "Prevention",
@@ -38,8 +38,9 @@ def test_theme_rows_add_up_to_the_plan(session, demo_plan):
         stages = row.complete + row.in_progress + row.not_started + row.carried_forward
         assert stages == row.scheduled
         assert row.scheduled + row.not_yet_due + row.withdrawn == row.total
-        # Every action of the demo is due by the as-at date, so every rated one is scheduled.
+        # The ratings beside the stages count the same actions: those in progress and due.
         assert sum(row.rag.values()) + row.not_rated == row.in_progress
+        assert sum(row.later_rag.values()) + row.later_not_rated == row.later_in_progress
     assert sum(progress.rag.values()) == 11
     assert progress.rag["red"] == 1
 
@@ -47,6 +48,7 @@ def test_theme_rows_add_up_to_the_plan(session, demo_plan):
 def test_after_the_refresh_the_outstanding_actions_are_carried_forward(session, demo_plan):
     progress = progress_as_at(session=session, plan=demo_plan, as_at=date(2018, 4, 30))
     assert progress.carried_forward == 11
+    assert progress.ratings_label == "Ratings of the 0 actions in progress that are due"
     assert progress.in_progress == 0
     assert "with a further 11 carried forward" in progress.headline
 
@@ -104,6 +106,105 @@ def test_headline_sentences(values, expected):
     assert headline(values, AS_AT) == expected
 
 
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (
+            counts(
+                scheduled=10,
+                complete=10,
+                percent_complete=100,
+                not_yet_due=13,
+                later_in_progress=13,
+                later_rag={"green": 12, "red": 1},
+            ),
+            "Of the 10 actions scheduled for delivery by 31 March 2018, 10 (100%) have been "
+            "completed. A further 13 actions are due later in the plan, all 13 in progress "
+            "(1 Red).",
+        ),
+        (
+            counts(
+                scheduled=10,
+                complete=10,
+                percent_complete=100,
+                not_yet_due=13,
+                later_complete=2,
+                later_in_progress=10,
+                later_not_started=1,
+                later_rag={"amber": 9, "red": 1},
+            ),
+            "Of the 10 actions scheduled for delivery by 31 March 2018, 10 (100%) have been "
+            "completed. A further 13 actions are due later in the plan: 2 already completed, "
+            "10 in progress (1 Red) and 1 not started.",
+        ),
+        (
+            counts(
+                scheduled=4,
+                complete=2,
+                in_progress=2,
+                overdue=1,
+                percent_complete=50,
+                rag={"red": 2},
+                not_yet_due=1,
+                later_not_started=1,
+            ),
+            "Of the 4 actions scheduled for delivery by 31 March 2018, 2 (50%) have been "
+            "completed, with a further 2 in progress (2 Red). 1 action is overdue. A further "
+            "1 action is due later in the plan, not started.",
+        ),
+        (
+            counts(not_yet_due=3, later_complete=3),
+            "No actions are scheduled for delivery by 31 March 2018. 3 actions are due later "
+            "in the plan, all 3 already completed.",
+        ),
+    ],
+)
+def test_the_headline_goes_on_to_what_is_due_later(values, expected):
+    assert headline(values, AS_AT) == expected
+
+
+# The plans of the demo at three dates each: the headline names every action, due or later,
+# and every Red one.
+DEMO_HEADLINES = [
+    (
+        "police-and-crime-plan-2021-24",
+        date(2023, 10, 10),
+        "Of the 10 actions scheduled for delivery by 10 October 2023, 10 (100%) have been "
+        "completed. A further 13 actions are due later in the plan, all 13 in progress (1 Red).",
+    ),
+    (
+        "managing-offenders-2018-21",
+        date(2019, 4, 17),
+        "Of the 3 actions scheduled for delivery by 17 April 2019, 3 (100%) have been "
+        "completed. A further 12 actions are due later in the plan: 11 in progress (2 Red) and "
+        "1 not started.",
+    ),
+    (
+        "reduced-offending-2018-21",
+        date(2019, 5, 23),
+        "Of the 23 actions scheduled for delivery by 23 May 2019, 17 (74%) have been "
+        "completed, with a further 6 in progress. 6 actions are overdue. A further 10 actions "
+        "are due later in the plan: 2 already completed and 8 in progress.",
+    ),
+]
+
+
+@pytest.mark.parametrize("slug, as_at, expected", DEMO_HEADLINES)
+def test_demo_headlines(session, slug, as_at, expected):
+    progress = progress_as_at(
+        session=session, plan=get_plan(session=session, slug=slug), as_at=as_at
+    )
+    assert progress.headline == expected
+    stages = (
+        progress.later_complete
+        + progress.later_in_progress
+        + progress.later_not_started
+        + progress.later_carried_forward
+    )
+    assert stages == progress.not_yet_due
+    assert progress.scheduled + progress.not_yet_due + progress.withdrawn == progress.total
+
+
 def test_scheduled_means_due_on_or_before_and_overdue_means_past_due(session):
     plan = make_plan(session)
     theme = make_theme(session, plan)
@@ -123,6 +224,8 @@ def test_scheduled_means_due_on_or_before_and_overdue_means_past_due(session):
     assert progress.not_yet_due == 1
     assert progress.withdrawn == 1
     assert progress.rag["green"] == 1
+    assert progress.later_complete == 1  # completed early: counted among those due later
+    assert "A further 1 action is due later in the plan, already completed." in progress.headline
     assert earlier.id  # the overdue one
 
 

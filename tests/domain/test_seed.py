@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from app.core.models import Action, Plan, StatusUpdate, User
+from app.core.models import Action, Board, Indicator, Plan, StatusUpdate, User
 from app.domain.people import Directory
 from app.domain.seed import SEED_DIRECTORY, SeedError, load_seed
 
@@ -89,3 +89,20 @@ def test_seed_names_are_matched_as_every_name_is(session, broken_seed):
     created = load_seed(session, broken_seed)
     assert "organisations" not in created and created["plans"] == 1
     session.rollback()
+
+
+def test_the_demo_cites_its_documents_by_title_never_by_file_name(session):
+    """Sources print document titles ("Police, Fire and Crime Panel report, 10 October 2023"),
+    never the name of the file they were read from ("seeds/002")."""
+    printed = [
+        *session.exec(select(Indicator.data_source)),
+        *session.exec(select(Plan.source)),
+        *session.exec(select(Plan.description)),
+        *session.exec(select(Action.description)),
+        *session.exec(select(Board.description)),
+    ]
+    assert len(printed) > 100
+    assert [text for text in printed if "seeds/" in (text or "")] == []
+    assert any(
+        "Police, Fire and Crime Panel report, 10 October 2023" in (text or "") for text in printed
+    )

@@ -15,7 +15,7 @@ from tests.factories import build_plan, make_action, make_plan, make_theme, make
 
 HEADLINE = (
     "Of the 53 actions scheduled for delivery by 31 March 2018, 42 (79%) have been completed, "
-    "with a further 11 in progress."
+    "with a further 11 in progress (1 Red)."
 )
 
 
@@ -26,7 +26,12 @@ def test_the_demo_appendix_as_at_31_march_2018(demo_report):
     assert demo_report.totals.percent_complete == 79
     assert demo_report.board == "Offender Management Commissioning and Development Board"
     assert len(demo_report.all_actions) == 53
-    assert demo_report.since == date(2017, 12, 31)
+    # The board's (OMCDB's) meeting before the as-at date, which received the previous report.
+    assert demo_report.since == date(2018, 3, 15)
+    assert demo_report.comparison_sentence == (
+        "Changes and direction of travel are measured since 15 March 2018, the date of the "
+        "previous meeting of the Offender Management Commissioning and Development Board."
+    )
     assert [rule.label for rule in demo_report.rag_rules] == ["Green", "Amber", "Red"]
 
 

@@ -8,6 +8,9 @@ from app.reports.render_csv import render_csv
 from app.reports.safety import neutralise, spreadsheet_text
 
 HEADER = [
+    "Plan",
+    "As at (ISO)",
+    "Changes since (ISO)",
     "Theme",
     "Ref",
     "Action",
@@ -124,3 +127,10 @@ def test_formulas_are_neutralised_and_ordinary_text_is_not(demo_report):
     assert rows[5]["Action"] == 'Café review – phase 2, "pilot"\nsecond line'
     assert rows[6]["Action"] == report.all_actions[6].title
     assert not rows[6]["Action"].startswith("'")
+
+
+def test_every_row_carries_the_plan_the_as_at_date_and_the_comparison_date(demo_report):
+    rows = read(render_csv(demo_report))
+    assert {(r["Plan"], r["As at (ISO)"], r["Changes since (ISO)"]) for r in rows} == {
+        ("reducing-offending-2015-18", "2018-03-31", "2018-03-15")
+    }

@@ -119,7 +119,18 @@ def test_summary_table_adds_up_to_the_total_row(document, demo_report):
 def test_rag_and_stage_rules_are_printed(document, demo_report):
     tables = {header_of(t)[0]: t for t in document.tables}
     rag_rows = [[c.text for c in row.cells] for row in tables["Rating"].rows[1:]]
-    assert rag_rows == [[r.label, r.meaning] for r in demo_report.rag_rules]
+    assert header_of(tables["Rating"]) == [
+        "Rating",
+        "Meaning",
+        "In progress and due",
+        "In progress, due later",
+        "All in progress",
+    ]
+    totals = demo_report.totals
+    assert rag_rows == [
+        [r.label, r.meaning, str(totals.rag[r.key]), "0", str(totals.rag[r.key])]
+        for r in demo_report.rag_rules
+    ] + [["All in progress", "", "11", "0", "11"]]
     stage_rows = [[c.text for c in row.cells] for row in tables["Stage"].rows[1:]]
     assert stage_rows == [[r.label, r.meaning] for r in demo_report.stage_rules]
 
@@ -202,3 +213,48 @@ def test_carried_forward_actions_are_tabled(demo_report):
         "R9, Reducing Offending 2018-21",
     ]
     assert any("pastedfrom Word" in cell.text for cell in action_tables(document)[-1]._cells)
+
+
+def test_every_page_has_the_plan_and_date_above_and_page_n_of_m_below(document, demo_report):
+    first = document.sections[0]
+    assert first.header.paragraphs[0].text == (
+        "Progress Tracking report: Staffordshire Strategic Framework for Reducing Offending "
+        "2015-18. As at 31 March 2018"
+    )
+    footer = first.footer.paragraphs[0]._p
+    codes = [" ".join(node.text.split()) for node in footer.iter(qn("w:instrText"))]
+    assert codes == ["PAGE", "NUMPAGES"]
+    kinds = [node.get(qn("w:fldCharType")) for node in footer.iter(qn("w:fldChar"))]
+    assert kinds == ["begin", "separate", "end"] * 2
+    assert first.footer.paragraphs[0].text.startswith("Page ")
+    assert " of " in first.footer.paragraphs[0].text
+    # The landscape section repeats them: its header and footer link to the first's.
+    for section in document.sections[1:]:
+        assert section.header.is_linked_to_previous
+        assert section.footer.is_linked_to_previous
+
+
+def test_headings_and_table_headers_keep_with_what_follows(document):
+    headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert len(headings) > 8
+    for heading in [*headings, document.paragraphs[0]]:
+        assert heading.paragraph_format.keep_with_next is True, heading.text
+    for table in document.tables:
+        for cell in table.rows[0].cells:
+            assert cell.paragraphs[0].paragraph_format.keep_with_next is True
+
+
+def test_the_document_says_which_date_direction_of_travel_compares_against(document, demo_report):
+    texts = [p.text for p in document.paragraphs]
+    assert demo_report.comparison_sentence in texts
+    assert "15 March 2018" in demo_report.comparison_sentence
+    details = next(text for text in texts if text.startswith("Plan:"))
+    assert "Changes since: 15 March 2018" in details
+    assert "The Direction column compares each action with its status on 15 March 2018." in texts
+
+
+def test_the_summary_says_which_actions_its_ratings_count(document, demo_report):
+    texts = [p.text for p in document.paragraphs]
+    assert any(
+        text.startswith("Ratings of the 11 actions in progress that are due:") for text in texts
+    )

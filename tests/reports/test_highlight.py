@@ -171,3 +171,29 @@ def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, 
     # the updates in between, milestones, outcomes and indicators; 10 before the snapshot, which
     # read the actions three times.
     assert at_50.count == at_500.count == 9
+
+
+def test_chart_sources_are_document_titles_not_file_names(april_2019):
+    _, _, report = april_2019
+    assert report.indicators
+    page = render_highlight_html(report)
+    words = " ".join(Document(io.BytesIO(render_highlight_docx(report))).element.itertext())
+    for text in (page, words):
+        assert "seeds/" not in text
+        assert "Source: " in text
+
+
+def test_the_rating_summary_counts_every_action_in_progress_and_says_so(session):
+    plan = get_plan(session=session, slug="police-and-crime-plan-2021-24")
+    report = build_highlight(session, plan, as_at=date(2023, 10, 10))
+    # None of the 10 actions due by then is in progress; the 13 due later all are, one Red.
+    assert report.totals.in_progress == 0 and report.totals.later_in_progress == 13
+    assert report.headline.endswith("all 13 in progress (1 Red).")
+    page = " ".join(render_highlight_html(report).split())
+    assert "Ratings of all the actions in progress, due or not" in page
+    assert "13 now" in page
+    words = [p.text for p in Document(io.BytesIO(render_highlight_docx(report))).paragraphs]
+    assert any(text.endswith(" 13 now.") for text in words)
+    table = Document(io.BytesIO(render_highlight_docx(report))).tables[0]
+    red = next(row for row in table.rows if row.cells[0].text == "Red")
+    assert red.cells[2].text == "1"

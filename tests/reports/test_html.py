@@ -11,7 +11,7 @@ def test_the_page_says_42_of_53_and_79_percent(client):
     response = client.get(PAGE, params={"as_at": "2018-03-31"})
     assert response.status_code == 200
     page = response.text
-    assert "42 (79%) have been completed, with a further 11 in progress." in page
+    assert "42 (79%) have been completed, with a further 11 in progress (1 Red)." in page
     # The as-at date in a GOV.UK date input (day, month, year boxes), and a download link for
     # every format.
     assert 'type="date"' not in page
@@ -67,7 +67,7 @@ def test_commentary_is_escaped(demo_report):
         ("pdf", "application/pdf", b"%PDF"),
         ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK"),
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
-        ("csv", "text/csv; charset=utf-8", "\ufeffTheme".encode()),
+        ("csv", "text/csv; charset=utf-8", "\ufeffPlan,As at (ISO)".encode()),
         ("json", "application/json", b"{"),
     ],
 )

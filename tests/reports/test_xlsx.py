@@ -187,3 +187,22 @@ def test_formulas_are_neutralised_and_ordinary_text_is_not(demo_report):
     assert rows[6]["Action"].value == actions[6].title
     _, body = summary_table(workbook["Summary"])
     assert body[0]["Theme"].value == "'=1+1"
+
+
+def test_the_summary_says_which_date_direction_of_travel_compares_against(workbook, demo_report):
+    sheet = workbook["Summary"]
+    since = next(row[1] for row in sheet.iter_rows() if row[0].value == "Changes since")
+    assert isinstance(since.value, datetime) and since.value.date() == date(2018, 3, 15)
+    values = [row[0].value for row in sheet.iter_rows()]
+    assert demo_report.comparison_sentence in values
+    assert "since 15 March 2018" in demo_report.comparison_sentence
+
+
+def test_the_rating_table_counts_due_later_and_all(workbook, demo_report):
+    sheet = workbook["Summary"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    start = next(i for i, row in enumerate(rows) if str(row[0]).startswith("RAG rating ("))
+    assert rows[start][2:5] == ["In progress and due", "In progress, due later", "All in progress"]
+    by_label = {row[0]: row[2:5] for row in rows[start + 1 :] if row[0]}
+    assert by_label["Red"] == [1, 0, 1]
+    assert by_label["All in progress"] == [11, 0, 11]

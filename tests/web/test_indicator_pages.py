@@ -186,7 +186,7 @@ def test_admin_revises_a_definition_as_a_new_version(admin, session):
             "title": "Confidence in Staffordshire Police (new survey)",
             "unit": "percent",
             "better": "higher",
-            "data_source": "Staffordshire Police public perception survey (seeds/002, 4.1.4)",
+            "data_source": "Staffordshire Police public perception survey",
             "geography": "Staffordshire and Stoke-on-Trent",
             "baseline_value": "63",
             "baseline_label": "June 2022",

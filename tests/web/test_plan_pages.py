@@ -22,7 +22,7 @@ def test_plan_page_shows_themes_actions_stage_and_rag(client):
     response = client.get("/plans/reducing-offending-2015-18?as_at=2018-03-31")
     assert response.status_code == 200
     page = response.text
-    assert "42 (79%) have been completed, with a further 11 in progress." in page
+    assert "42 (79%) have been completed, with a further 11 in progress (1 Red)." in page
     for theme in (
         "Prevention",
         "Diversion",
@@ -142,8 +142,9 @@ def test_the_figures_count_what_is_due_later_and_rated_red(client):
     ).json()
     assert figures["scheduled"] == body["scheduled"]
     assert figures["due-later"] == body["not_yet_due"]
-    assert figures["red"] == body["rag"]["red"]
-    assert figures["in-progress"] == sum(body["rag"].values()) + body["not_rated"]
+    assert figures["red"] == body["rag"]["red"] + body["later_rag"]["red"]
+    assert figures["in-progress"] == body["in_progress"] + body["later_in_progress"]
+    assert body["in_progress"] == sum(body["rag"].values()) + body["not_rated"]
 
 
 def test_the_police_strategy_is_shown_as_written(client):
