@@ -17,6 +17,7 @@ from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAG
 from app.domain.snapshot import Counts, comparison_at, plan_snapshot
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
+from app.domain.trajectory import Trajectory, read_trajectory
 
 STAGE_MEANINGS = {
     Stage.not_started: "Work on the action has not begun.",
@@ -118,6 +119,9 @@ class AppendixReport(BaseModel):
     completed_since: list[CompletedRow]
     carried_forward_in: list[ActionRow]
     carried_forward_out: list[ActionRow]
+    # Actions due and completed by each meeting of the plan's board (None in reports published
+    # before it was drawn).
+    trajectory: Trajectory | None = None
 
     @computed_field
     @property
@@ -267,6 +271,7 @@ def build_appendix(
     ]
     all_rows = [r for section in sections for r in section.actions]
     return AppendixReport(
+        trajectory=read_trajectory(session=session, plan=plan, as_at=as_at),
         title=f"Progress Tracking report: {plan.title}",
         plan_slug=plan.slug,
         plan_title=plan.title,

@@ -20,7 +20,9 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from app.domain.timescales import uk_date
+from app.domain.trajectory import Trajectory
 from app.reports.appendix import ActionRow, AppendixReport, PlanLink
+from app.reports.charts import trajectory_png
 from app.reports.render_csv import direction_text, link_text
 from app.reports.render_xlsx import RAG_FILLS, RATING_COUNTS, summary_header, summary_values
 from app.reports.safety import xml_safe
@@ -151,6 +153,9 @@ def render_docx(report: AppendixReport) -> bytes:
     )
 
     _page(document.add_section(WD_SECTION.NEW_PAGE), landscape=True)
+    if report.trajectory and report.trajectory.points:
+        _trajectory(document, report.trajectory)
+
     _heading(document, "Actions by theme", level=1)
     _keep_with_next(
         document.add_paragraph(
@@ -372,4 +377,33 @@ def _shade(cell: _Cell, fill: str) -> None:
     shading.set(qn("w:fill"), fill)
     cell._tc.get_or_add_tcPr().insert_element_before(
         shading, "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark"
+    )
+
+
+def _trajectory(document: DocumentObject, trajectory: Trajectory) -> None:
+    """The progress chart as a picture whose alternative text says every figure, then the same
+    figures as a table, as the page shows them."""
+    _heading(document, "Progress over time", level=1)
+    picture = document.add_paragraph()
+    _keep_with_next(picture)
+    shape = picture.add_run().add_picture(
+        io.BytesIO(trajectory_png(trajectory)), width=Mm(PORTRAIT_TEXT_WIDTH)
+    )
+    shape._inline.docPr.set("descr", xml_safe(trajectory.description))
+    shape._inline.docPr.set("title", "Actions due and completed over time")
+    rows = [
+        [
+            xml_safe(point.label),
+            str(point.due),
+            str(point.completed),
+            f"{point.completed_of_due}"
+            + (f" ({point.percent_of_due}%)" if point.percent_of_due is not None else ""),
+        ]
+        for point in trajectory.points
+    ]
+    _table(
+        document,
+        ["When", "Due by then", "Completed by then", "Of those due, complete"],
+        rows,
+        [PORTRAIT_TEXT_WIDTH * 0.4] + [PORTRAIT_TEXT_WIDTH * 0.2] * 3,
     )

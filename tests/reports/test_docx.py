@@ -258,3 +258,20 @@ def test_the_summary_says_which_actions_its_ratings_count(document, demo_report)
     assert any(
         text.startswith("Ratings of the 11 actions in progress that are due:") for text in texts
     )
+
+
+def test_word_draws_the_progress_over_time_with_alternative_text_and_a_table(document, demo_report):
+    pictures = document.inline_shapes
+    described = [
+        shape._inline.docPr.get("descr") for shape in pictures if shape._inline.docPr.get("descr")
+    ]
+    assert demo_report.trajectory.description in described
+    assert described[0].startswith("Line chart of actions due and actions completed")
+    table = next(
+        t
+        for t in document.tables
+        if header_of(t) == ["When", "Due by then", "Completed by then", "Of those due, complete"]
+    )
+    rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    assert len(rows) == len(demo_report.trajectory.points)
+    assert rows[-1][1:] == ["53", "42", "42 (79%)"]  # the Panel's figures, as at 31 March 2018

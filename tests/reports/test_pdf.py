@@ -174,3 +174,12 @@ def test_no_page_ends_with_a_heading_or_a_table_header(session, slug, as_at):
             assert not body.endswith(text), f"page {number} ends with the heading {text!r}"
         for row in parser.header_rows:
             assert not body.endswith(row), f"page {number} ends with a table header: {row!r}"
+
+
+def test_the_pdf_draws_the_progress_over_time_with_its_figures(demo_report):
+    reader = PdfReader(io.BytesIO(render_pdf(demo_report)))
+    text = " ".join(text_of(reader).split())
+    assert "Progress over time" in text
+    assert "Due by then (planned)" in text and "Completed by then" in text  # the chart's legend
+    last = demo_report.trajectory.points[-1]
+    assert f"{last.label} {last.due} {last.completed} {last.completed_of_due} (79%)" in text
