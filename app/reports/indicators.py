@@ -185,11 +185,13 @@ class IndicatorSection(BaseModel):
             )
         before_label, _, before = self.values[-2]
         if value == before:
-            change = f"Unchanged at {self.format(value)}"
-        else:
-            change = f"{'Up' if value > before else 'Down'} from {self.format(before)}"
+            return (
+                f"Unchanged at {self.format(value)} {_in_period(before_label)} and "
+                f"{_in_period(label)}, {self.better_words}."
+            )
         return (
-            f"{change} {_in_period(before_label)} to {self.format(value)} {_in_period(label)}, "
+            f"{'Up' if value > before else 'Down'} from {self.format(before)} "
+            f"{_in_period(before_label)} to {self.format(value)} {_in_period(label)}, "
             f"{self.better_words}."
         )
 

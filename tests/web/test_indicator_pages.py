@@ -313,6 +313,7 @@ def store_odd_value(session, period_end: date) -> IndicatorValue:
         period_end=period_end,
         value=71.0,
         note="typed 0024",
+        published_on=period_end,
     )
     session.add(odd)
     session.commit()
@@ -362,7 +363,12 @@ def test_the_office_corrects_a_figure_in_place_and_the_audit_keeps_before_and_af
     session.refresh(value)
     assert (value.value, value.note) == (64.0, "Revised by the survey team")
     event = session.exec(select(AuditEvent).where(AuditEvent.verb == "correct_value")).one()
-    figure = {"value_id": value.id, "period": "June 2022", "period_end": "2022-06-30"}
+    figure = {
+        "value_id": value.id,
+        "period": "June 2022",
+        "period_end": "2022-06-30",
+        "published_on": "2022-06-30",
+    }
     assert json.loads(event.before_json) == figure | {"value": 63.0, "note": ""}
     assert json.loads(event.after_json) == figure | {
         "value": 64.0,
