@@ -17,6 +17,7 @@ from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAG
 from app.domain.snapshot import Counts, plan_snapshot, snapshot_at
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
+from app.reports.indicators import IndicatorSection, build_indicator_sections
 
 STAGE_MEANINGS = {
     Stage.not_started: "Work on the action has not begun.",
@@ -116,6 +117,8 @@ class AppendixReport(BaseModel):
     completed_since: list[CompletedRow]
     carried_forward_in: list[ActionRow]
     carried_forward_out: list[ActionRow]
+    # The plan's outcome indicators, with the figures published by as_at.
+    indicators: list[IndicatorSection] = []
 
     @computed_field
     @property
@@ -247,6 +250,7 @@ def build_appendix(
     ]
     all_rows = [r for section in sections for r in section.actions]
     return AppendixReport(
+        indicators=build_indicator_sections(session, plan, as_at),
         title=f"Progress Tracking report: {plan.title}",
         plan_slug=plan.slug,
         plan_title=plan.title,

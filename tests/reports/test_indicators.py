@@ -2,13 +2,15 @@
 trend in words with the better direction, and Word charts with alternative text and a table."""
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from app.domain.progress import get_plan
+from app.reports.appendix import build_appendix
 from app.reports.charts import chart_description
 from app.reports.highlight import build_highlight
 from app.reports.highlight_formats import (
@@ -16,6 +18,10 @@ from app.reports.highlight_formats import (
     render_highlight_html,
     render_highlight_pdf,
 )
+from app.reports.render_docx import render_docx
+from app.reports.render_html import render_html
+from app.reports.render_pdf import render_pdf
+from app.reports.render_xlsx import render_xlsx
 
 FRAMEWORK = "reducing-offending-2015-18"
 # The adult reoffending rate of the cohort April 2015 to March 2016 was published on
@@ -125,3 +131,47 @@ def test_word_charts_carry_their_description_and_a_table_of_the_figures(before_a
     # The adult rate comes last, after the juvenile one of the same cohort.
     adult_table = [t for t in docx_tables(document) if any(row[0] == COHORT for row in t)][-1]
     assert [COHORT, "31 March 2016", "25 January 2018", "25.3%"] in adult_table
+
+
+# --- The appendix: page, PDF, Word and Excel ------------------------------------------------------
+
+
+def appendix_as_at(session, as_at: date):
+    return build_appendix(session, get_plan(session=session, slug=FRAMEWORK), as_at)
+
+
+def workbook_rows(report) -> list[list]:
+    workbook = load_workbook(io.BytesIO(render_xlsx(report)))
+    return [list(row) for row in workbook["Indicators"].iter_rows(values_only=True)]
+
+
+def test_the_appendix_shows_in_every_format_only_the_figures_published_by_its_date(session):
+    before, after = appendix_as_at(session, date(2018, 1, 24)), appendix_as_at(session, PUBLISHED)
+    assert [s.key for s in after.indicators][-1] == ADULT
+    for report, present in ((before, False), (after, True)):
+        assert (COHORT in render_html(report)) is present
+        assert (COHORT in pdf_text(render_pdf(report))) is present
+        document = Document(io.BytesIO(render_docx(report)))
+        cells = {text for table in docx_tables(document) for row in table for text in row}
+        assert (COHORT in cells) is present
+        assert any(row[0] == COHORT for row in workbook_rows(report)) is present
+
+
+def test_the_appendix_prints_the_trend_and_the_better_direction_in_every_format(session):
+    report = appendix_as_at(session, PUBLISHED)
+    adult = section_of(report, ADULT)
+    page = render_html(report)
+    pdf = pdf_text(render_pdf(report))
+    document = Document(io.BytesIO(render_docx(report)))
+    paragraphs = [paragraph.text for paragraph in document.paragraphs]
+    rows = workbook_rows(report)
+    for section in report.indicators:
+        assert section.trend in page and section.trend in pdf and section.trend in paragraphs
+        assert ["Trend", section.trend, None, None, None] in rows
+    assert ["Which direction is better", "Lower is better", None, None, None] in rows
+    # The adult rate's figures, each with the date it was published.
+    start = rows.index([adult.title, None, None, None, None])
+    figures = rows[start + 5 : start + 5 + len(adult.values)]
+    assert figures[-1] == [COHORT, datetime(2016, 3, 31), datetime(2018, 1, 25), 25.3, "25.3%"]
+    descriptions = [shape._inline.find(DOCPR).get("descr") for shape in document.inline_shapes]
+    assert chart_description(adult) in descriptions
