@@ -33,10 +33,14 @@ from app.imports import (
     propose_mapping,
     read_table,
 )
+from app.imports.indicator_values import MAX_BYTES, apply_values, parse_values_csv
 from app.imports.values import ValueProblem, read_choice, status_key
 
 plan_app = typer.Typer(no_args_is_help=True, help="Create, refresh, close and reopen plans.")
-import_app = typer.Typer(no_args_is_help=True, help="Import a plan's actions from a spreadsheet.")
+import_app = typer.Typer(
+    no_args_is_help=True,
+    help="Import a plan's actions from a spreadsheet, or indicator values from a CSV file.",
+)
 
 
 def _pairs(values: list[str], option: str, *, allow_empty_right: bool) -> dict[str, str | None]:
@@ -270,6 +274,42 @@ def import_actions(
         f"Imported: {result.created} actions created, {result.updated} updated, "
         f"{result.status_updates} status updates recorded."
     )
+
+
+@import_app.command("values")
+def import_values(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The CSV file: indicator, period, period_end, value, published (or 'Date "
+            "published'; blank: today), note."
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check; write nothing.")] = False,
+) -> None:
+    """Import outcome indicator values, each with the date it was published: every row is
+    checked, and nothing is written unless all pass."""
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as error:
+        fail(f"could not read {file}: {error.strerror}", code=2)
+    with open_session() as session:
+        rows, errors = parse_values_csv(session, data)
+        if errors:
+            typer.echo("\n".join(errors))
+            fail(f"{file.name}: nothing was imported", code=2)
+        for row in rows:
+            typer.echo(
+                f"row {row.row}: {row.key}, {row.period_label} (period ending "
+                f"{row.period_end.isoformat()}, published {row.published_on.isoformat()})"
+            )
+        if dry_run:
+            typer.echo("Dry run: nothing was written.")
+            return
+        apply_values(session, rows, None)
+        session.commit()
+    typer.echo(f"Imported {len(rows)} values.")
 
 
 @import_app.command("template")

@@ -331,6 +331,9 @@ class IndicatorValue(SQLModel, table=True):
     __tablename__ = "indicator_value"
     __table_args__ = (
         UniqueConstraint("indicator_id", "period_end", name="uq_indicator_value_period"),
+        CheckConstraint(
+            "published_on >= period_end", name="indicator_value_published_after_period"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -339,6 +342,9 @@ class IndicatorValue(SQLModel, table=True):
     period_end: date
     value: float
     note: str = Field(default="", max_length=500)
+    # When the figure was published: a report as at an earlier date does not show it (a proven
+    # reoffending rate appears about two years after its cohort ends).
+    published_on: date
 
 
 class PlanIndicator(SQLModel, table=True):

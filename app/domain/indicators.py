@@ -7,6 +7,12 @@ it was made with and can say when the definition changed.
 The values of an indicator are one series per key: a value belongs to the version that was
 current when it was recorded, and a period can hold only one value across all versions.
 
+Each value records the date it was published, and what was known on a date is the values
+published by then (`known_by`): a report as at 1 June 2018 does not show the proven reoffending
+rate of a cohort ending March 2017, published in January 2019. A value is never published before
+its period ends (a check in the database), so "published by the date" also means "for a period
+that had ended by then".
+
 A recorded figure is never overwritten by a new one for its period, but the office may correct a
 figure that was wrong (its value or note, in place) or withdraw it with a reason (the row is
 removed, so charts and reports no longer show it). Both are audited with the figure before and
@@ -35,6 +41,11 @@ from app.domain.audit import record_event
 from app.domain.timescales import Timescale, read_timescale, uk_date
 
 # --- Reading -------------------------------------------------------------------------------------
+
+
+def known_by(as_at: date):
+    """The one rule of what was known on a date: the values published on or before it."""
+    return IndicatorValue.published_on <= as_at
 
 
 def latest_versions(indicators: list[Indicator]) -> dict[str, Indicator]:
@@ -80,21 +91,23 @@ def read_indicator_versions(session: Session, key: str) -> list[Indicator]:
 def read_indicator_values(
     session: Session, key: str, *, as_at: date | None = None
 ) -> list[IndicatorValue]:
-    """The series of one indicator across all its versions, in period order."""
+    """The series of one indicator across all its versions, in period order; as_at: only the
+    values published by then."""
     query = (
         select(IndicatorValue)
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
         .where(Indicator.key == key)
     )
     if as_at is not None:
-        query = query.where(IndicatorValue.period_end <= as_at)
+        query = query.where(known_by(as_at))
     return list(session.exec(query.order_by(IndicatorValue.period_end, IndicatorValue.id)))
 
 
 def read_values_by_key(
     session: Session, keys: list[str], *, as_at: date | None = None
 ) -> dict[str, list[IndicatorValue]]:
-    """The series of several indicators in one query, each in period order."""
+    """The series of several indicators in one query, each in period order; as_at: only the
+    values published by then."""
     series: dict[str, list[IndicatorValue]] = {key: [] for key in keys}
     if not keys:
         return series
@@ -104,7 +117,7 @@ def read_values_by_key(
         .where(Indicator.key.in_(keys))
     )
     if as_at is not None:
-        query = query.where(IndicatorValue.period_end <= as_at)
+        query = query.where(known_by(as_at))
     for key, value in session.exec(query.order_by(IndicatorValue.period_end, IndicatorValue.id)):
         series[key].append(value)
     return series
@@ -415,29 +428,53 @@ class ValueIn:
     period_label: str
     period_end: date
     value: float
+    published_on: date
     note: str = ""
     row: int | None = None  # the CSV row it came from, if any
 
 
 def check_value_fields(
-    *, period_label: str, period_end, value, note: str, today: date | None = None
+    *,
+    period_label: str,
+    period_end,
+    value,
+    note: str,
+    published_on=None,
+    today: date | None = None,
 ) -> tuple[dict[str, str], dict]:
-    """(errors by field, cleaned fields) for one figure; the period label defaults to the date."""
+    """(errors by field, cleaned fields) for one figure; the period label defaults to the date,
+    the date published to today (the day it is entered)."""
     errors: dict[str, str] = {}
     cleaned: dict = {}
     period = None
+    today = today or date.today()
     try:
         period = _period(period_end)
         cleaned["period_end"] = period.end
         if not is_period_end(period.end):
             errors["period_end"] = _out_of_range(period.end)
-        elif cleaned["period_end"] > (today or date.today()):
+        elif cleaned["period_end"] > today:
             errors["period_end"] = (
                 f"{cleaned['period_end'].isoformat()} is in the future: a figure is recorded "
                 "for a period that has ended"
             )
     except ValueError as error:
         errors["period_end"] = str(error)
+    try:
+        published = parse_published_on(published_on, today=today)
+        cleaned["published_on"] = published
+        if published > today:
+            errors["published_on"] = (
+                f"The date published, {uk_date(published)}, is in the future: record a figure "
+                "once it has been published"
+            )
+        elif "period_end" not in errors and published < cleaned["period_end"]:
+            errors["published_on"] = (
+                f"The date published, {uk_date(published)}, is before the period ends "
+                f"({uk_date(cleaned['period_end'])}): a figure is published after its period"
+            )
+    except ValueError as error:
+        errors["published_on"] = str(error)
     try:
         cleaned["value"] = parse_number(value)
     except ValueError as error:
@@ -454,6 +491,25 @@ def check_value_fields(
         errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
     cleaned["note"] = note
     return errors, cleaned
+
+
+def parse_published_on(value, *, today: date | None = None) -> date:
+    """The date a figure was published: a date as every form and file writes one (2019-01-31,
+    31/01/2019; a month, "January 2019", is its last day); blank means today, the day the figure
+    is entered."""
+    if isinstance(value, date):
+        return value
+    if not str(value or "").strip():
+        return today or date.today()
+    found = read_timescale(value)
+    if found is None:
+        return today or date.today()
+    if not is_period_end(found.end):
+        raise ValueError(
+            f"{found.end.isoformat()} is not a date a figure can have been published on "
+            "(check the year)"
+        )
+    return found.end
 
 
 def stored_periods(session: Session, keys: list[str]) -> set[tuple[str, date]]:
@@ -477,15 +533,21 @@ def add_value(
     period_end,
     value,
     note: str = "",
+    published_on=None,
     user: User | None,
 ) -> IndicatorValue:
-    """Record one figure against the current definition. Raises UnknownIndicator or
-    IndicatorError (errors by field: period_label, period_end, value, note)."""
+    """Record one figure against the current definition; published_on defaults to today.
+    Raises UnknownIndicator or IndicatorError (errors by field: period_label, period_end, value,
+    note, published_on)."""
     indicator = read_latest_indicator(session, key)
     if indicator is None:
         raise UnknownIndicator(f"There is no indicator '{key}'.")
     errors, cleaned = check_value_fields(
-        period_label=period_label, period_end=period_end, value=value, note=note
+        period_label=period_label,
+        period_end=period_end,
+        value=value,
+        note=note,
+        published_on=published_on,
     )
     if "period_end" in cleaned and (key, cleaned["period_end"]) in stored_periods(session, [key]):
         errors.setdefault(
@@ -515,6 +577,7 @@ def store_values(
             period_end=item.period_end,
             value=item.value,
             note=item.note,
+            published_on=item.published_on,
         )
         for item in values
     ]
@@ -530,13 +593,15 @@ def store_values(
                 "period_end": item.period_end,
                 "value": item.value,
                 "note": item.note,
+                "published_on": item.published_on,
             }
             for item in items
         ]
         if len(items) == 1:
             summary = (
                 f"Recorded {format_number(items[0].value)} for '{key}', "
-                f"{items[0].period_label} (period ending {items[0].period_end.isoformat()})"
+                f"{items[0].period_label} (period ending {items[0].period_end.isoformat()}, "
+                f"published {items[0].published_on.isoformat()})"
             )
         else:
             summary = f"Recorded {len(items)} values for '{key}'"
@@ -580,6 +645,7 @@ def _described(value: IndicatorValue) -> dict:
         "period_end": value.period_end,
         "value": value.value,
         "note": value.note,
+        "published_on": value.published_on,
     }
 
 

@@ -187,7 +187,17 @@ class IndicatorValueIn(Strict):
     period: str
     period_end: date
     value: float
+    # When the figure was published; the end of its period when not given.
+    published: date | None = None
     note: str = ""
+
+    @model_validator(mode="after")
+    def published_after_period(self) -> "IndicatorValueIn":
+        if self.published is not None and self.published < self.period_end:
+            raise ValueError(
+                f"published {self.published} is before the period ends ({self.period_end})"
+            )
+        return self
 
 
 class IndicatorIn(Strict):
@@ -409,6 +419,7 @@ class _Loader:
                     period_end=value.period_end,
                     value=value.value,
                     note=value.note,
+                    published_on=value.published or value.period_end,
                 ),
                 "indicator values",
             )

@@ -3,8 +3,9 @@
 Columns (header row first, in any order, names in any case): indicator (the key), period (its
 label, e.g. "Q1 2023/24"; the period end as written is used when blank), period_end (a date such
 as 2023-06-30 or 30/06/2023, or a period such as June 2023 or Q1 2023/24: every form that
-app.domain.timescales reads), value, note. Rows are numbered as a spreadsheet numbers them: the
-header is row 1.
+app.domain.timescales reads), value, published (the date the figure was published, also headed
+"Date published"; blank means the day of the upload), note. Rows are numbered as a spreadsheet
+numbers them: the header is row 1.
 """
 
 import csv
@@ -27,7 +28,7 @@ MAX_ROWS = 5_000
 # Past this many, the rest are counted rather than listed: the first ones show what is wrong.
 MAX_MESSAGES = 100
 
-COLUMNS = ("indicator", "period", "period_end", "value", "note")
+COLUMNS = ("indicator", "period", "period_end", "value", "published", "note")
 REQUIRED_COLUMNS = ("indicator", "period_end", "value")
 _COLUMN_SYNONYMS = {
     "indicator": "indicator",
@@ -40,6 +41,11 @@ _COLUMN_SYNONYMS = {
     "period_end": "period_end",
     "period ending": "period_end",
     "value": "value",
+    "published": "published",
+    "date published": "published",
+    "published on": "published",
+    "published_on": "published",
+    "publication date": "published",
     "note": "note",
     "notes": "note",
 }
@@ -136,15 +142,16 @@ def parse_values_csv(session: Session, data: bytes) -> tuple[list[ValueIn], list
             period_end=cell(record, "period_end"),
             value=cell(record, "value"),
             note=cell(record, "note"),
+            published_on=cell(record, "published"),
         )
         row_errors = []
         if not key:
             row_errors.append(f"row {number}, indicator: enter the indicator's key")
         elif key not in indicators:
             row_errors.append(f"row {number}: unknown indicator '{key}'")
-        for name in ("period_end", "value", "period_label", "note"):
+        for name in ("period_end", "value", "published_on", "period_label", "note"):
             if name in field_errors:
-                column = "period" if name == "period_label" else name
+                column = {"period_label": "period", "published_on": "published"}.get(name, name)
                 row_errors.append(f"row {number}, {column}: {field_errors[name]}")
         if row_errors:
             errors.extend(row_errors)
@@ -182,7 +189,7 @@ def _columns(number: int, header: list[str]) -> tuple[dict[str, int], list[str]]
     if missing:
         errors.append(
             f"row {number}: the header row must name the columns {', '.join(COLUMNS)} "
-            f"(period and note may be left out); missing: {', '.join(missing)}"
+            f"(period, published and note may be left out); missing: {', '.join(missing)}"
         )
     return columns, errors
 

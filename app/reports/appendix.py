@@ -18,6 +18,7 @@ from app.domain.snapshot import Counts, comparison_at, plan_snapshot
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
 from app.domain.trajectory import Trajectory, read_trajectory
+from app.reports.indicators import IndicatorSection, build_indicator_sections
 
 STAGE_MEANINGS = {
     Stage.not_started: "Work on the action has not begun.",
@@ -122,6 +123,8 @@ class AppendixReport(BaseModel):
     # Actions due and completed by each meeting of the plan's board (None in reports published
     # before it was drawn).
     trajectory: Trajectory | None = None
+    # The plan's outcome indicators, with the figures published by as_at.
+    indicators: list[IndicatorSection] = []
 
     @computed_field
     @property
@@ -272,6 +275,7 @@ def build_appendix(
     all_rows = [r for section in sections for r in section.actions]
     return AppendixReport(
         trajectory=read_trajectory(session=session, plan=plan, as_at=as_at),
+        indicators=build_indicator_sections(session, plan, as_at),
         title=f"Progress Tracking report: {plan.title}",
         plan_slug=plan.slug,
         plan_title=plan.title,

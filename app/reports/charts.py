@@ -244,7 +244,8 @@ def _described(section: IndicatorSection) -> str:
     kind = "Bar chart" if len(section.values) == 1 else "Line chart"
     prefix = f"{ILLUSTRATIVE}. " if section.is_illustrative else ""
     if not section.values:
-        return f"{prefix}{section.title}: no figures {'to show' if section.left_out else 'yet'}."
+        none = f"{prefix}{section.title}: no figures {'to show' if section.left_out else 'yet'}."
+        return f"{none} {section.better_words.capitalize()}."
     figures = "; ".join(f"{label}: {section.format(value)}" for label, _, value in section.values)
     if len(section.values) > 12:
         first, last = section.values[0], section.values[-1]
@@ -253,7 +254,7 @@ def _described(section: IndicatorSection) -> str:
             f"to {section.format(last[2])} ({last[0]})"
         )
     target = f" Target: {section.format(section.target.value)}." if section.target else ""
-    return f"{prefix}{kind} of {section.title}. {figures}.{target}"
+    return f"{prefix}{kind} of {section.title}. {figures}.{target} {section.trend}"
 
 
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')

@@ -3,15 +3,14 @@
 import io
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt
+from docx.shared import Cm
 from weasyprint import HTML
 
 from app.core.config import PROJECT_ROOT
 from app.domain.timescales import uk_date
-from app.reports.charts import chart_png
 from app.reports.formats import Format
 from app.reports.highlight import HighlightReport
+from app.reports.indicator_docx import add_indicator
 from app.reports.templating import environment
 
 
@@ -87,12 +86,7 @@ def render_highlight_docx(report: HighlightReport) -> bytes:
     if report.indicators:
         document.add_heading("Outcome indicators", level=1)
         for indicator in report.indicators:
-            document.add_heading(indicator.title, level=2)
-            document.add_picture(io.BytesIO(chart_png(indicator)), width=Cm(15))
-            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            caption = document.add_paragraph(indicator.caption)
-            for run in caption.runs:
-                run.font.size = Pt(9)
+            add_indicator(document, indicator)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

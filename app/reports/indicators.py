@@ -36,6 +36,17 @@ UNITS = {
 # Measures whose size is read from zero: a truncated axis would exaggerate a change.
 ZERO_BASELINE_UNITS = {"percent", "rate_percent", "count", "days"}
 
+# Which way is better, in the words every format prints after the trend.
+BETTER_WORDS = {
+    "higher": "higher is better",
+    "lower": "lower is better",
+    "neither": "neither higher nor lower is better",
+}
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+}  # fmt: skip
+
 # "April 2012 to March 2013 cohort": a period that is itself a range, ending in a year.
 _RANGE_LABEL = re.compile(r"^(?P<start>\D*\d{4}) to (?P<end>\D*\d{4})(?P<suffix> \w+)?$")
 
@@ -44,6 +55,17 @@ def is_drawable(period_end: date, value: float) -> bool:
     """Whether a stored figure can go on a chart and in a report: figures recorded before
     periods and sizes were checked may hold a year such as 0024, or no real number."""
     return is_period_end(period_end) and is_figure(value)
+
+
+def _in_period(label: str) -> str:
+    """A period named mid-sentence: "in June 2022", "in Q1 2023/24", "in the year to March 2018",
+    "for the April 2012 to March 2013 cohort"."""
+    if label.endswith(" cohort"):
+        return f"for the {label}"
+    first = label.split(" ", 1)[0]
+    if first[:1].isupper() and first.lower() not in _MONTHS and not first.startswith("Q"):
+        return f"in the {first.lower()}{label[len(first) :]}"
+    return f"in {label}"
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -78,6 +100,11 @@ class IndicatorSection(BaseModel):
     target: IndicatorMeasure | None = None
     is_illustrative: bool = False
     values: list[tuple[str, date, float]] = []
+    # When each value was published, in the order of values (empty in reports stored before
+    # publication dates were recorded).
+    published: list[date] = []
+    # The report's date: only values published by then are held.
+    known_at: date | None = None
     definition_changed_on: date | None = None
     # Stored figures no chart or report can show (a period ending in the year 24, say), each
     # described; the caption says they were left out, and the office withdraws them.
@@ -86,7 +113,13 @@ class IndicatorSection(BaseModel):
     def drawable(self) -> "IndicatorSection":
         """This section with only what a chart can draw: any other figure (and a target no
         chart can scale to) moved to left_out, described. The same section if there is none."""
-        values = [item for item in self.values if is_drawable(item[1], item[2])]
+        keep = [is_drawable(item[1], item[2]) for item in self.values]
+        values = [item for item, kept in zip(self.values, keep, strict=True) if kept]
+        published = (
+            [day for day, kept in zip(self.published, keep, strict=False) if kept]
+            if self.published
+            else []
+        )
         odd = [
             f"{label} (period ending {period_end.isoformat()}): {self._odd(value)}"
             for label, period_end, value in self.values
@@ -99,7 +132,12 @@ class IndicatorSection(BaseModel):
         if not odd:
             return self
         return self.model_copy(
-            update={"values": values, "target": target, "left_out": [*self.left_out, *odd]}
+            update={
+                "values": values,
+                "published": published,
+                "target": target,
+                "left_out": [*self.left_out, *odd],
+            }
         )
 
     def _odd(self, value: float) -> str:
@@ -116,6 +154,46 @@ class IndicatorSection(BaseModel):
     def format(self, value: float | None) -> str:
         """A figure with its unit, as the table and chart print it: 63%, 1,962, 74 days."""
         return format_value(value, self.unit)
+
+    def rows(self) -> list[tuple[str, date, float, date | None]]:
+        """(period label, period end, value, date published or None) for the table of figures."""
+        published = self.published if len(self.published) == len(self.values) else []
+        return [
+            (label, period_end, value, published[index] if published else None)
+            for index, (label, period_end, value) in enumerate(self.values)
+        ]
+
+    @computed_field
+    @property
+    def better_words(self) -> str:
+        """ "higher is better", "lower is better" or "neither higher nor lower is better"."""
+        return BETTER_WORDS.get(self.better, BETTER_WORDS["neither"])
+
+    @computed_field
+    @property
+    def trend(self) -> str:
+        """The latest change in words, with the better direction: "Up from 63% in June 2022 to
+        67% in July 2023, higher is better." Every format prints this sentence."""
+        if not self.values:
+            known = f" published by {uk_date(self.known_at)}" if self.known_at else " yet"
+            return f"No figures{known}; {self.better_words}."
+        *_, (label, _, value) = self.values
+        if len(self.values) == 1:
+            return (
+                f"{self.format(value)} {_in_period(label)}, the only figure so far; "
+                f"{self.better_words}."
+            )
+        before_label, _, before = self.values[-2]
+        if value == before:
+            return (
+                f"Unchanged at {self.format(value)} {_in_period(before_label)} and "
+                f"{_in_period(label)}, {self.better_words}."
+            )
+        return (
+            f"{'Up' if value > before else 'Down'} from {self.format(before)} "
+            f"{_in_period(before_label)} to {self.format(value)} {_in_period(label)}, "
+            f"{self.better_words}."
+        )
 
     @property
     def period_range(self) -> str:
@@ -143,6 +221,8 @@ class IndicatorSection(BaseModel):
         sentences.append(f"Source: {self.data_source.rstrip('.')}.")
         if self.lag_note:
             sentences.append(self.lag_note.rstrip(".") + ".")
+        if self.known_at:
+            sentences.append(f"Figures as published by {uk_date(self.known_at)}.")
         if self.definition_changed_on:
             sentences.append(f"The definition changed on {uk_date(self.definition_changed_on)}.")
         if self.is_illustrative:
@@ -157,7 +237,11 @@ class IndicatorSection(BaseModel):
 
 
 def section_for(
-    indicator: Indicator, values: list[IndicatorValue], *, definition_changed_on: date | None
+    indicator: Indicator,
+    values: list[IndicatorValue],
+    *,
+    definition_changed_on: date | None,
+    known_at: date | None = None,
 ) -> IndicatorSection:
     return IndicatorSection(
         key=indicator.key,
@@ -180,6 +264,8 @@ def section_for(
         ),
         is_illustrative=indicator.is_illustrative,
         values=[(value.period_label, value.period_end, value.value) for value in values],
+        published=[value.published_on for value in values],
+        known_at=known_at,
         definition_changed_on=definition_changed_on,
     ).drawable()
 
@@ -189,8 +275,9 @@ def _changed_on(version: Indicator) -> date | None:
 
 
 def build_indicator_sections(session: Session, plan: Plan, as_at: date) -> list[IndicatorSection]:
-    """The plan's chosen indicators in its order, each as defined on as_at, with the values for
-    periods ending on or before as_at. Three queries, however many indicators and values."""
+    """The plan's chosen indicators in its order, each as defined on as_at, with the values
+    published by as_at (the rule is app.domain.indicators.known_by). Three queries, however many
+    indicators and values."""
     keys = read_plan_indicator_keys(session, plan)
     versions = read_versions_by_key(session, keys)
     values = read_values_by_key(session, keys, as_at=as_at)
@@ -200,7 +287,12 @@ def build_indicator_sections(session: Session, plan: Plan, as_at: date) -> list[
         if indicator is None:
             continue
         sections.append(
-            section_for(indicator, values[key], definition_changed_on=_changed_on(indicator))
+            section_for(
+                indicator,
+                values[key],
+                definition_changed_on=_changed_on(indicator),
+                known_at=as_at,
+            )
         )
     return sections
 
@@ -213,4 +305,6 @@ def build_indicator_section(
     if indicator is None:
         return None
     values = read_values_by_key(session, [key], as_at=as_at)[key]
-    return section_for(indicator, values, definition_changed_on=_changed_on(indicator))
+    return section_for(
+        indicator, values, definition_changed_on=_changed_on(indicator), known_at=as_at
+    )

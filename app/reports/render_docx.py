@@ -23,6 +23,7 @@ from app.domain.timescales import uk_date
 from app.domain.trajectory import Trajectory
 from app.reports.appendix import ActionRow, AppendixReport, PlanLink
 from app.reports.charts import trajectory_png
+from app.reports.indicator_docx import add_indicators_section
 from app.reports.render_csv import direction_text, link_text
 from app.reports.render_xlsx import RAG_FILLS, RATING_COUNTS, summary_header, summary_values
 from app.reports.safety import xml_safe
@@ -195,6 +196,8 @@ def render_docx(report: AppendixReport) -> bytes:
         "Carried forward to",
         [(row, row.carried_forward_to) for row in report.carried_forward_out],
     )
+
+    add_indicators_section(document, report.indicators, report.as_at)
 
     buffer = io.BytesIO()
     document.save(buffer)

@@ -10,6 +10,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.domain.snapshot import Counts
 from app.reports.appendix import AppendixReport
+from app.reports.indicator_xlsx import write_indicators_sheet
 from app.reports.render_csv import ACTION_COLUMNS, action_values
 from app.reports.safety import spreadsheet_text, xml_safe
 
@@ -104,6 +105,7 @@ def render_xlsx(report: AppendixReport) -> bytes:
     workbook.properties.created = _naive_utc(report)
     _write_summary(workbook.active, report)
     _write_actions(workbook.create_sheet("Actions"), report)
+    write_indicators_sheet(workbook, report.indicators)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.core.models import Better, Indicator, User
 from app.deps import AdminUser, CurrentUser, PathId, QueryCount, SessionDep
+from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.indicators import (
     DEFINITION_FIELDS,
     EARLIEST_PERIOD_END,
@@ -18,6 +19,7 @@ from app.domain.indicators import (
     IndicatorError,
     UnknownIndicator,
     add_value,
+    check_value_fields,
     correct_value,
     definition_changes,
     definition_of,
@@ -56,9 +58,16 @@ UNIT_LABELS = {
     "days": "Days",
 }
 CSV_TEMPLATE = (
-    "indicator,period,period_end,value,note\r\n"
-    "confidence-in-police,July 2024,2024-07-31,68,Example row: replace it\r\n"
+    "indicator,period,period_end,value,published,note\r\n"
+    "confidence-in-police,July 2024,2024-07-31,68,2024-09-12,Example row: replace it\r\n"
 )
+EMPTY_FORM = {
+    "period_label": "",
+    "period_end": "",
+    "value": "",
+    "note": "",
+    "published_on": DateParts(),
+}
 
 
 def _versions_or_404(session: Session, key: str) -> list[Indicator]:
@@ -196,7 +205,7 @@ def _indicator_page(
         "plans": read_plans_by_indicator(session).get(key, []),
         "better_labels": BETTER_LABELS,
         "is_admin": user.role == "admin",
-        "form": form or {"period_label": "", "period_end": "", "value": "", "note": ""},
+        "form": form or EMPTY_FORM,
         "errors": errors or {},
         "notice": notice,
     }
@@ -231,11 +240,35 @@ def create_value(
     period_end: str = Form(""),
     value: str = Form(""),
     note: str = Form(""),
+    published_day: str = Form("", alias="published_on-day"),
+    published_month: str = Form("", alias="published_on-month"),
+    published_year: str = Form("", alias="published_on-year"),
 ):
     _versions_or_404(session, key)
-    form = {"period_label": period_label, "period_end": period_end, "value": value, "note": note}
+    published = DateParts(published_day, published_month, published_year)
+    form = {
+        "period_label": period_label,
+        "period_end": period_end,
+        "value": value,
+        "note": note,
+        "published_on": published,
+    }
+    # Blank: published today, the day it is entered (the page says so).
+    published_on = None
+    date_errors = {}
+    if not published.is_blank:
+        try:
+            published_on = parse_date_parts(published, label="the date published")
+        except DateInputError as error:
+            date_errors["published_on"] = error.message
     try:
         with session.begin_nested():
+            if date_errors:
+                # The other fields are checked too, so every problem is listed at once.
+                errors, _ = check_value_fields(
+                    period_label=period_label, period_end=period_end, value=value, note=note
+                )
+                raise IndicatorError(errors | date_errors)
             add_value(
                 session,
                 key=key,
@@ -243,11 +276,18 @@ def create_value(
                 period_end=period_end,
                 value=value,
                 note=note,
+                published_on=published_on,
                 user=user,
             )
     except IndicatorError as error:
         return _indicator_page(
-            request, session, key, user=user, form=form, errors=error.errors, status_code=400
+            request,
+            session,
+            key,
+            user=user,
+            form=form,
+            errors=error.errors,
+            status_code=400,
         )
     except IntegrityError:
         return _indicator_page(

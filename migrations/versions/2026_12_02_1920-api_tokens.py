@@ -7,7 +7,7 @@
 - ``api_token_plan``: the plans a token is restricted to (none: every plan its holder reads).
 
 Revision ID: 0007_tokens
-Revises: 0005_sro
+Revises: 0006_published
 Create Date: 2026-12-02 19:20:58.662508
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 # A revision id of its own; only its down_revision needs re-chaining when branches meet.
 revision: str = "0007_tokens"
-down_revision: str | None = "0005_sro"
+down_revision: str | None = "0006_published"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -161,3 +161,47 @@ def test_an_action_cannot_hang_from_another_plans_theme(session):
                 ),
                 {"plan": plans[0], "theme": foreign_theme, "due": date(2018, 3, 31)},
             )
+
+
+def test_values_stored_before_publication_dates_take_the_end_of_their_period(empty_database):
+    """0006_published backfills published_on with period_end, so every report reads as it did
+    before the migration; downgrading drops the column and upgrading again works."""
+    migrate(empty_database, "0004_cancel_escalate")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO indicator (key, version, title, unit, better, data_source, "
+                    "lag_note, geography, baseline_label, target_label, is_illustrative) VALUES "
+                    "('k', 1, 'K', 'count', 'lower', 'S', '', '', '', '', false)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO indicator_value (indicator_id, period_label, period_end, value, "
+                    "note) SELECT id, 'Q1 2023/24', :end, 74, '' FROM indicator"
+                ),
+                {"end": date(2023, 6, 30)},
+            )
+        migrate(empty_database, "0006_published")
+        with engine.connect() as connection:
+            published = connection.execute(
+                text("SELECT published_on FROM indicator_value")
+            ).scalar_one()
+        assert str(published) == "2023-06-30"
+        columns = {column["name"] for column in inspect(engine).get_columns("indicator_value")}
+        assert "published_on" in columns
+        with pytest.raises((IntegrityError, DBAPIError)):
+            with engine.begin() as connection:
+                connection.execute(
+                    text("UPDATE indicator_value SET published_on = :day"),
+                    {"day": date(2023, 6, 29)},
+                )
+        migrate(empty_database, "0004_cancel_escalate", down=True)
+        engine.dispose()
+        columns = {column["name"] for column in inspect(engine).get_columns("indicator_value")}
+        assert "published_on" not in columns
+        migrate(empty_database)
+    finally:
+        engine.dispose()

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from markupsafe import escape
 from PIL import Image
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from app.core.models import AuditEvent, Indicator, IndicatorValue, PlanIndicator, User
@@ -29,6 +30,7 @@ from app.domain.indicators import (
     read_latest_indicator,
     read_plan_indicators,
     read_value_history,
+    read_values_by_key,
     revise_indicator,
     withdraw_value,
 )
@@ -103,7 +105,8 @@ def test_police_and_crime_plan_indicators_carry_their_source_and_the_panel_figur
     assert confidence.caption == (
         "Confidence in Staffordshire Police, Staffordshire and Stoke-on-Trent, June 2022 to "
         "July 2023. Source: Staffordshire Police public perception survey (Police, Fire and "
-        "Crime Panel report, 10 October 2023, section 4.1.4)."
+        "Crime Panel report, 10 October 2023, section 4.1.4). "
+        "Figures as published by 10 October 2023."
     )
     assert not confidence.is_illustrative
     for section in sections:
@@ -151,7 +154,7 @@ def test_building_sections_takes_the_same_few_queries_however_many_indicators(
     with count_statements() as few:
         assert len(build_indicator_sections(session, small, PANEL_DATE)) == 1
     with count_statements() as many:
-        assert len(build_indicator_sections(session, large, PANEL_DATE)) == 13
+        assert len(build_indicator_sections(session, large, PANEL_DATE)) == 15
     assert few.count == many.count <= 3
 
 
@@ -429,6 +432,7 @@ def store_odd_value(session, period_end: date, value: float = 71.0) -> Indicator
         period_label="Q3 2024/25",
         period_end=period_end,
         value=value,
+        published_on=period_end,
     )
     session.add(odd)
     session.flush()
@@ -694,7 +698,7 @@ def test_chart_svg_carries_the_title_and_labels_illustrative_data(session):
     assert ">Confidence in Staffordshire Police</text>" in real_svg
     assert (
         "<title>Line chart of Confidence in Staffordshire Police. June 2022: 63%; "
-        "July 2023: 67%.</title>"
+        "July 2023: 67%. Up from 63% in June 2022 to 67% in July 2023, higher is better.</title>"
     ) in real_svg
     assert "Illustrative" not in real_svg and "ILLUSTRATIVE" not in real_svg
     assert ">Proven re-offending rate, adults (illustrative)</text>" in made_up_svg
@@ -848,3 +852,151 @@ def test_partial_prints_the_table_open_for_pdf(session):
         build_indicator_section(session, "confidence-in-police"), chart_table_open=True
     )
     assert "<details" not in page and "<table" in page and "67%" in page
+
+
+# --- Values as they were known: each counts from the day it was published ---------------------
+
+
+def test_a_value_counts_from_the_day_it_was_published_not_the_end_of_its_period(session):
+    """The cohort to March 2017 was published on 31 January 2019: a report as at the day before
+    does not show it, though its period ended nearly two years earlier."""
+    key = "reoffending-rate-adult"
+    before = read_values_by_key(session, [key], as_at=date(2019, 1, 30))[key]
+    on_the_day = read_values_by_key(session, [key], as_at=date(2019, 1, 31))[key]
+    assert before[-1].period_label == "April 2015 to March 2016 cohort"
+    assert on_the_day[-1].period_label == "April 2016 to March 2017 cohort"
+    assert on_the_day[-1].published_on == date(2019, 1, 31)
+    assert len(on_the_day) == len(before) + 1
+    # The two-year lag: on the day the 2015-18 Framework ended, cohorts to March 2016 only.
+    known = read_indicator_values(session, key, as_at=date(2018, 3, 31))
+    assert [value.period_end.year for value in known] == [2013, 2014, 2015, 2016]
+
+
+def test_a_value_is_published_today_unless_a_date_is_given(session):
+    user = office(session)
+    today = add_value(
+        session, key=KEY, period_label="", period_end="2024-01-31", value="69", user=user
+    )
+    assert today.published_on == date.today()
+    dated = add_value(
+        session,
+        key=KEY,
+        period_label="",
+        period_end="2024-02-29",
+        value="70",
+        published_on="14/03/2024",
+        user=user,
+    )
+    assert dated.published_on == date(2024, 3, 14)
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.verb == "add_value").order_by(AuditEvent.id.desc())
+    ).first()
+    assert "published 2024-03-14" in event.summary
+
+
+@pytest.mark.parametrize(
+    ("published_on", "message"),
+    [
+        ("2024-01-30", "The date published, 30 January 2024, is before the period ends"),
+        (date.today() + timedelta(days=1), "is in the future"),
+        ("not a date", "'not a date' is not a date"),
+        ("31/12/0024", "is not a date a figure can have been published on"),
+    ],
+)
+def test_a_published_date_before_its_period_or_in_the_future_is_refused(
+    session, published_on, message
+):
+    before = len(read_indicator_values(session, KEY))
+    with pytest.raises(IndicatorError) as refused:
+        add_value(
+            session,
+            key=KEY,
+            period_label="",
+            period_end="2024-01-31",
+            value="69",
+            published_on=published_on,
+            user=office(session),
+        )
+    assert message in refused.value.errors["published_on"]
+    assert len(read_indicator_values(session, KEY)) == before
+
+
+def test_the_database_refuses_a_value_published_before_its_period_ends(session):
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.add(
+                IndicatorValue(
+                    indicator_id=read_latest_indicator(session, KEY).id,
+                    period_label="Early",
+                    period_end=date(2024, 1, 31),
+                    value=1.0,
+                    published_on=date(2024, 1, 30),
+                )
+            )
+            session.flush()
+
+
+def test_an_upload_reads_the_published_column_and_defaults_to_the_day_of_upload(session):
+    data = (
+        b"Indicator,Period,Period end,Value,Date published\n"
+        b"confidence-in-police,Jan 2024,2024-01-31,69,12/02/2024\n"
+        b"confidence-in-police,Feb 2024,2024-02-29,70,\n"
+    )
+    rows, errors = parse_values_csv(session, data)
+    assert errors == []
+    assert [row.published_on for row in rows] == [date(2024, 2, 12), date.today()]
+    apply_values(session, rows, office(session))
+    stored = read_indicator_values(session, KEY)[-2:]
+    assert [value.published_on for value in stored] == [date(2024, 2, 12), date.today()]
+
+
+def test_an_upload_names_the_row_of_a_published_date_before_its_period(session):
+    data = (
+        b"indicator,period,period_end,value,published\n"
+        b"confidence-in-police,Jan 2024,2024-01-31,69,2024-02-01\n"
+        b"confidence-in-police,Feb 2024,2024-02-29,70,2024-01-01\n"
+    )
+    rows, errors = parse_values_csv(session, data)
+    assert rows == []
+    assert len(errors) == 1 and errors[0].startswith("row 3, published: The date published")
+
+
+@pytest.mark.parametrize(
+    ("values", "better", "trend"),
+    [
+        ([63.0, 67.0], "higher", "Up from 63% in June 2022 to 67% in July 2023, higher is better."),
+        ([67.0, 63.0], "lower", "Down from 67% in June 2022 to 63% in July 2023, lower is better."),
+        (
+            [63.0, 63.0],
+            "neither",
+            "Unchanged at 63% in June 2022 and in July 2023, neither higher nor lower is better.",
+        ),
+        ([63.0], "higher", "63% in June 2022, the only figure so far; higher is better."),
+        ([], "lower", "No figures published by 10 October 2023; lower is better."),
+    ],
+)
+def test_the_trend_in_words_says_which_direction_is_better(values, better, trend):
+    periods = [("June 2022", date(2022, 6, 30)), ("July 2023", date(2023, 7, 31))]
+    section = IndicatorSection(
+        key="k",
+        version=1,
+        title="Confidence",
+        unit="percent",
+        better=better,
+        data_source="Survey",
+        values=[(label, day, value) for (label, day), value in zip(periods, values, strict=False)],
+        known_at=date(2023, 10, 10),
+    )
+    assert section.trend == trend
+
+
+def test_the_trend_names_years_and_cohorts_as_a_sentence_does(session):
+    juvenile = build_indicator_section(session, "first-time-entrants-juvenile")
+    assert juvenile.trend == (
+        "Down from 341 in the year to March 2018 to 318 in the year to March 2019, lower is better."
+    )
+    adult = build_indicator_section(session, "reoffending-rate-adult")
+    assert adult.trend == (
+        "Down from 25.3% for the April 2015 to March 2016 cohort to 25% for the April 2016 to "
+        "March 2017 cohort, lower is better."
+    )

@@ -144,7 +144,11 @@ def test_a_stored_figure_no_chart_can_place_is_left_out_of_every_format(session,
     indicator = read_latest_indicator(session, "first-time-entrants-juvenile")
     session.add(
         IndicatorValue(
-            indicator_id=indicator.id, period_label="2018/19", period_end=period_end, value=400.0
+            indicator_id=indicator.id,
+            period_label="2018/19",
+            period_end=period_end,
+            value=400.0,
+            published_on=period_end,
         )
     )
     session.flush()

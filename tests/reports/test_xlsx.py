@@ -58,7 +58,8 @@ def workbook(demo_report):
 
 
 def test_sheets_and_properties(workbook, demo_report):
-    assert workbook.sheetnames == ["Summary", "Actions"]
+    # The 2015-18 plan shows the outcome indicators of its section 5.
+    assert workbook.sheetnames == ["Summary", "Actions", "Indicators"]
     assert workbook.properties.title == demo_report.title
     assert workbook.properties.creator == "plantrack"
 

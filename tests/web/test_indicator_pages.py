@@ -313,6 +313,7 @@ def store_odd_value(session, period_end: date) -> IndicatorValue:
         period_end=period_end,
         value=71.0,
         note="typed 0024",
+        published_on=period_end,
     )
     session.add(odd)
     session.commit()
@@ -362,7 +363,12 @@ def test_the_office_corrects_a_figure_in_place_and_the_audit_keeps_before_and_af
     session.refresh(value)
     assert (value.value, value.note) == (64.0, "Revised by the survey team")
     event = session.exec(select(AuditEvent).where(AuditEvent.verb == "correct_value")).one()
-    figure = {"value_id": value.id, "period": "June 2022", "period_end": "2022-06-30"}
+    figure = {
+        "value_id": value.id,
+        "period": "June 2022",
+        "period_end": "2022-06-30",
+        "published_on": "2022-06-30",
+    }
     assert json.loads(event.before_json) == figure | {"value": 63.0, "note": ""}
     assert json.loads(event.after_json) == figure | {
         "value": 64.0,
@@ -454,3 +460,90 @@ def test_viewers_see_withdrawn_figures_but_no_forms(viewer, admin_client, sessio
     page = viewer.get(f"/indicators/{KEY}").text
     assert "Withdrawn values" in page and "Survey withdrawn by its publisher" in page
     assert "Correct or withdraw" not in page
+
+
+# --- When a figure was published ---------------------------------------------------------------
+
+
+def test_the_page_says_when_each_figure_was_published_and_the_trend_in_words(client):
+    page = client.get(f"/indicators/{KEY}").text
+    assert '<th scope="col" class="govuk-table__header">Published</th>' in page
+    assert "10 October 2023" in page  # the July 2023 survey, published in the Panel report
+    assert "Up from 63% in June 2022 to 67% in July 2023, higher is better." in page
+
+
+def test_admin_adds_a_value_with_the_date_it_was_published(admin, session):
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={
+            "csrf_token": admin.csrf,
+            "period_label": "January 2024",
+            "period_end": "31/01/2024",
+            "value": "69",
+            "published_on-day": "14",
+            "published_on-month": "Mar",
+            "published_on-year": "2024",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    latest = read_indicator_values(session, KEY)[-1]
+    assert (latest.value, latest.published_on) == (69, date(2024, 3, 14))
+    assert "14 March 2024" in admin.get(response.headers["location"]).text
+
+
+def test_a_value_without_a_published_date_is_published_the_day_it_is_entered(admin, session):
+    page = admin.get(f"/indicators/{KEY}").text
+    assert "Leave it blank if it was published today" in page
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={"csrf_token": admin.csrf, "period_end": "2024-01-31", "value": "69"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert read_indicator_values(session, KEY)[-1].published_on == date.today()
+
+
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        (("31", "2", "2024"), "The date published must be a real date"),
+        (("", "2", "2024"), "The date published must include a day"),
+        (("30", "1", "2024"), "is before the period ends (31 January 2024)"),
+    ],
+)
+def test_a_bad_published_date_is_refused_beside_its_boxes_and_nothing_saved(
+    admin, session, parts, message
+):
+    before = value_count(session)
+    day, month, year = parts
+    response = admin.post(
+        f"/indicators/{KEY}/values",
+        data={
+            "csrf_token": admin.csrf,
+            "period_end": "2024-01-31",
+            "value": "69",
+            "published_on-day": day,
+            "published_on-month": month,
+            "published_on-year": year,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    page = response.text
+    assert message in page
+    assert 'href="#published_on-day"' in page and 'id="published_on-error"' in page
+    assert (
+        f'name="published_on-month" type="text" inputmode="numeric" spellcheck="false" value="{month}"'
+        in page
+    )
+    assert value_count(session) == before
+
+
+def test_an_upload_with_a_date_published_column_stores_it(admin, session):
+    data = f"indicator,period,period_end,value,Date published\n{KEY},Jan 2024,2024-01-31,69,2024-03-14\n"
+    response = upload(admin, data.encode(), admin.csrf)
+    assert response.status_code == 303
+    assert read_indicator_values(session, KEY)[-1].published_on == date(2024, 3, 14)
+    template = admin.get("/indicators/upload/template.csv").text
+    assert template.startswith("indicator,period,period_end,value,published,note")
