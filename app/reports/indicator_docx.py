@@ -21,11 +21,15 @@ from app.reports.safety import xml_safe
 
 def add_indicator(document: Document, section: IndicatorSection, *, level: int = 2) -> None:
     section = section.drawable()
-    document.add_heading(xml_safe(section.title), level=level)
-    document.add_paragraph(xml_safe(section.trend))
+    # The heading, the trend and the chart stay together, never split at a page's foot.
+    document.add_heading(
+        xml_safe(section.title), level=level
+    ).paragraph_format.keep_with_next = True
+    document.add_paragraph(xml_safe(section.trend)).paragraph_format.keep_with_next = True
     document.add_picture(io.BytesIO(chart_png(section)), width=Cm(15))
     picture = document.paragraphs[-1]
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True
     docpr = document.inline_shapes[-1]._inline.docPr
     docpr.set("descr", xml_safe(chart_description(section)))
     docpr.set("title", xml_safe(f"Chart: {section.title}"))
@@ -46,6 +50,7 @@ def add_figures_table(document: Document, section: IndicatorSection) -> None:
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
+        cell.paragraphs[0].paragraph_format.keep_with_next = True
     # Repeated at the top of every page the table runs onto.
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     if not rows:

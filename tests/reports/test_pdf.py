@@ -171,7 +171,10 @@ def test_no_page_ends_with_a_heading_or_a_table_header(session, slug, as_at):
     for number, body in enumerate(bodies, start=1):
         assert body, f"page {number} is blank"
         for text in headings:
-            assert not body.endswith(text), f"page {number} ends with the heading {text!r}"
+            # A chart repeats its heading as its own title, which the PDF's text may give last:
+            # a heading left at a page's foot is the only place its words are on that page.
+            alone = body.endswith(text) and body.count(text) == 1
+            assert not alone, f"page {number} ends with the heading {text!r}"
         for row in parser.header_rows:
             assert not body.endswith(row), f"page {number} ends with a table header: {row!r}"
 
