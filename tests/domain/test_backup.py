@@ -408,7 +408,7 @@ def test_the_backup_command_copies_sqlite_and_points_postgresql_at_pg_dump(live_
     assert result.returncode == 0, result.stderr
     assert "integrity check ok" in result.stdout
     with sqlite3.connect(target) as copy:
-        assert copy.execute("SELECT count(*) FROM plan").fetchone() == (4,)
+        assert copy.execute("SELECT count(*) FROM plan").fetchone() == (5,)  # the five demo plans
 
     result = plantrack(
         "postgresql+psycopg://plantrack@db.example/plantrack", "backup", "-o", str(tmp_path / "x")
