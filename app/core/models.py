@@ -281,6 +281,11 @@ class StatusUpdate(SQLModel, table=True):
     rag: str | None = Field(default=None, max_length=20)
     commentary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     corrective_action: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # What the lead means to do before the board's next meeting (optional): it feeds the
+    # highlight report's "Planned before the next report".
+    next_steps: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
+    )
     review_state: str = Field(default=ReviewState.approved, max_length=20)
     reviewed_by_id: int | None = Field(default=None, foreign_key="user.id")
     reviewed_at: datetime | None = None

@@ -27,6 +27,8 @@ from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.timescales import TimescaleError, require_timescale, uk_date
 
 MAX_TEXT = 10_000
+# Next steps are one or two sentences read on a one-page report, not a second commentary.
+MAX_NEXT_STEPS = 1_000
 
 
 @dataclass
@@ -37,6 +39,7 @@ class UpdateIn:
     corrective_action: str
     effective_on: date | None
     expected_version: int | None
+    next_steps: str = ""
 
 
 class UpdateRejected(Exception):
@@ -120,6 +123,12 @@ def validate_update(*, plan: Plan, update_in: UpdateIn, today: date) -> dict[str
         errors["corrective_action"] = (
             f"The corrective action must be {MAX_TEXT:,} characters or fewer."
         )
+    next_steps = update_in.next_steps.strip()
+    if len(next_steps) > MAX_NEXT_STEPS:
+        errors["next_steps"] = (
+            f"The next steps must be {MAX_NEXT_STEPS:,} characters or fewer; "
+            f"they have {len(next_steps):,}."
+        )
     effective = update_in.effective_on
     if effective is None:
         errors["effective_on"] = "Enter the date the update is effective from, like 31 3 2018."
@@ -157,6 +166,7 @@ def snapshot(update: StatusUpdate) -> dict:
         "rag": update.rag,
         "commentary": update.commentary,
         "corrective_action": update.corrective_action,
+        "next_steps": update.next_steps,
         "review_state": update.review_state,
     }
 
@@ -202,6 +212,7 @@ def record_update(
         rag=rag,
         commentary=update_in.commentary.strip(),
         corrective_action=update_in.corrective_action.strip() if rag == "red" else "",
+        next_steps=update_in.next_steps.strip(),
         review_state=ReviewState.submitted if needs_approval else ReviewState.approved,
     )
     session.add(status_update)

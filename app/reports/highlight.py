@@ -6,6 +6,7 @@ summary, change since the last report, indicators) are computed and cannot be ed
 """
 
 import calendar
+import re
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from app.core.models import Action, Board, Meeting, Milestone, Outcome, Plan, St
 from app.domain.as_at import Comparison, comparison
 from app.domain.cycle import board_meetings
 from app.domain.progress import headline
-from app.domain.rag import RAG_LABELS, SCHEME_NAMES, ratings
+from app.domain.rag import RAG_LABELS, SCHEME_NAMES, STAGE_LABELS, ratings
 from app.domain.snapshot import Counts, PlanSnapshot, comparison_at, plan_snapshot
 from app.domain.timescales import uk_date
 from app.reports.appendix import RatingRule
@@ -68,6 +69,7 @@ class HighlightReport(BaseModel):
     changes: list[str]
     sections: list[TextSection]
     milestones_ahead: list[MilestoneRow]
+    milestones_more: int = 0  # milestones ahead beyond those listed (see the appendix)
     indicators: list[IndicatorSection]
     actions: list[StatusRow]
 
@@ -162,6 +164,132 @@ def _status_rows(snapshot: PlanSnapshot) -> list[StatusRow]:
     ]
 
 
+ACTIVITY_LINES = 10
+PLANNED_LINES = 8
+MILESTONES_AHEAD = 6
+TITLE_CHARS = 90
+COMMENTARY_CHARS = 160
+CLOSED_STAGES = (Stage.complete, Stage.withdrawn, Stage.carried_forward)
+
+
+def trimmed(text: str, limit: int) -> str:
+    """The first sentence of ``text`` (its first line, at least), cut at a word to ``limit``
+    characters with an ellipsis."""
+    text = " ".join(text.split())
+    sentence = re.match(r"(.+?[.!?])(\s|$)", text)
+    text = sentence.group(1) if sentence else text
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return cut + "…"
+
+
+def _named(action: Action) -> str:
+    return f"{action.ref} {trimmed(action.title, TITLE_CHARS).rstrip('.')}"
+
+
+def capped(lines: list[str], limit: int, where: str) -> list[str]:
+    """At most ``limit`` lines: the first ``limit - 1`` and "and N more" when there are more."""
+    if len(lines) <= limit:
+        return lines
+    shown = lines[: limit - 1]
+    return [*shown, f"and {len(lines) - len(shown)} more {where}"]
+
+
+def activity_lines(
+    updates: list[StatusUpdate],
+    actions: dict[int, Action],
+    *,
+    rows: list[StatusRow],
+    previous_rows: list[StatusRow],
+    achieved: list[Milestone],
+) -> list[str]:
+    """One line per action updated in the window (its latest update), then each milestone
+    achieved in it, most significant first: completed, turned Red, changed rating, milestone
+    achieved, then the rest; at most ACTIVITY_LINES, the rest counted ("and N more in the
+    appendix")."""
+    latest: dict[int, StatusUpdate] = {}
+    for update in updates:  # in effective order: the last one seen is the latest
+        latest[update.action_id] = update
+    now = {row.ref: row for row in rows}
+    before = {row.ref: row for row in previous_rows}
+    ranked: list[tuple[int, tuple, str]] = []
+    for action_id, update in latest.items():
+        action = actions[action_id]
+        row, old = now.get(action.ref), before.get(action.ref)
+        stage = row.stage if row else update.stage
+        rag, old_rag = (row.rag if row else update.rag), (old.rag if old else None)
+        if stage == Stage.complete and not (old and old.stage == Stage.complete):
+            rank, what = 0, "completed"
+        elif rag == "red" and old_rag != "red":
+            rank = 1
+            what = f"now Red (was {RAG_LABELS[old_rag]})" if old_rag else "now Red"
+        elif rag and old_rag and rag != old_rag:
+            rank, what = 2, f"now {RAG_LABELS[rag]} (was {RAG_LABELS[old_rag]})"
+        elif stage == Stage.in_progress and old and old.stage == Stage.not_started:
+            rank = 4
+            what = f"started ({RAG_LABELS[rag]})" if rag else "started"
+        else:
+            rank = 4
+            what = STAGE_LABELS[Stage(stage)].lower() + (f", {RAG_LABELS[rag]}" if rag else "")
+        commentary = trimmed(update.commentary, COMMENTARY_CHARS)
+        line = f"{_named(action)}: {what}" + (f". {commentary}" if commentary else "")
+        ranked.append((rank, (action.position, action.ref), line))
+    for milestone in achieved:
+        line = f"Milestone achieved {uk_date(milestone.achieved_on)}: " + trimmed(
+            milestone.title, TITLE_CHARS + 40
+        )
+        ranked.append((3, (milestone.achieved_on, milestone.id), line))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return capped([line for _, _, line in ranked], ACTIVITY_LINES, "in the appendix")
+
+
+def planned_lines(
+    updates: list[StatusUpdate],
+    actions: dict[int, Action],
+    *,
+    rows: list[StatusRow],
+    milestones: list[Milestone],
+    as_at: date,
+    next_report: date,
+) -> list[str]:
+    """Each open action's latest next steps recorded in the window (one line per action), then
+    the open actions and the milestones due before the next report; at most PLANNED_LINES."""
+    stage = {row.ref: row.stage for row in rows}
+    steps: dict[int, str] = {}
+    for update in updates:  # in effective order: a later update's next steps win
+        if update.next_steps.strip():
+            steps[update.action_id] = update.next_steps
+    lines = []
+    for action_id, text in sorted(steps.items(), key=lambda kv: actions[kv[0]].position):
+        action = actions[action_id]
+        if stage.get(action.ref) in CLOSED_STAGES:
+            continue
+        due = (
+            f" (due {action.due_label or uk_date(action.due_date)})"
+            if (as_at < action.due_date <= next_report)
+            else ""
+        )
+        lines.append(f"{_named(action)}{due}: {trimmed(text, COMMENTARY_CHARS)}")
+    due_next = sorted(
+        (
+            a
+            for a in actions.values()
+            if as_at < a.due_date <= next_report
+            and a.id not in steps
+            and stage.get(a.ref) not in CLOSED_STAGES
+        ),
+        key=lambda a: (a.due_date, a.position),
+    )
+    lines += [f"{_named(a)}: due {a.due_label or uk_date(a.due_date)}" for a in due_next]
+    lines += [
+        f"Milestone: {trimmed(m.title, TITLE_CHARS + 40)} ({m.due_label or uk_date(m.due_date)})"
+        for m in milestones
+        if as_at < m.due_date <= next_report and not (m.achieved_on and m.achieved_on <= as_at)
+    ]
+    return capped(lines, PLANNED_LINES, "before the next report")
+
+
 def build_highlight(
     session: Session,
     plan: Plan,
@@ -202,35 +330,19 @@ def build_highlight(
         )
         .order_by(StatusUpdate.effective_on, StatusUpdate.id)
     ).all()
-    activity = []
-    for update in recent:
-        action = actions[update.action_id]
-        text = f"{action.ref} {action.title}" + (
-            f": {update.commentary}" if update.commentary else ""
-        )
-        activity.append(f"Completed: {text}" if update.stage == Stage.complete else text)
-
-    due_next = sorted(
-        (a for a in actions.values() if as_at < a.due_date <= next_report),
-        key=lambda a: (a.due_date, a.position),
-    )
-    current_stage = {row.ref: row.stage for row in rows}
-    planned = [
-        f"{a.ref} {a.title} (due {a.due_label or uk_date(a.due_date)})"
-        for a in due_next
-        if current_stage.get(a.ref) not in (Stage.complete, Stage.withdrawn, Stage.carried_forward)
-    ]
     milestones = session.exec(
         select(Milestone)
         .where(Milestone.plan_id == plan.id)
         .order_by(Milestone.due_date, Milestone.id)
     ).all()
+    achieved = [m for m in milestones if m.achieved_on and since < m.achieved_on <= as_at]
+    activity = activity_lines(
+        recent, actions, rows=rows, previous_rows=previous_rows, achieved=achieved
+    )
+    planned = planned_lines(
+        recent, actions, rows=rows, milestones=milestones, as_at=as_at, next_report=next_report
+    )
     month_start = as_at.replace(day=1)
-    planned += [
-        f"Milestone: {m.title} ({m.due_label or uk_date(m.due_date)})"
-        for m in milestones
-        if as_at < m.due_date <= next_report and not (m.achieved_on and m.achieved_on <= as_at)
-    ]
     ahead = [
         MilestoneRow(
             when=m.due_label or month_label(m.due_date),
@@ -242,6 +354,7 @@ def build_highlight(
         for m in milestones
         if m.due_date >= month_start
     ]
+    ahead, milestones_more = ahead[:MILESTONES_AHEAD], max(0, len(ahead) - MILESTONES_AHEAD)
     outcomes = session.exec(
         select(Outcome.title).where(Outcome.plan_id == plan.id).order_by(Outcome.position)
     ).all()
@@ -270,16 +383,17 @@ def build_highlight(
         sections=[
             TextSection(
                 key="activity",
-                heading="Activity since last report",
+                heading="Activity since the last report",
                 items=activity or ["No updates were recorded in this period."],
             ),
             TextSection(
                 key="planned",
-                heading="Planned activity before next report",
+                heading="Planned before the next report",
                 items=planned or ["Nothing is due before the next report."],
             ),
         ],
         milestones_ahead=ahead,
+        milestones_more=milestones_more,
         indicators=build_indicator_sections(session, plan, as_at),
         actions=rows,
     )

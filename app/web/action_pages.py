@@ -50,6 +50,7 @@ def action_page_response(
         "rag": current.rag if current and current.rag else "",
         "commentary": "",
         "corrective_action": "",
+        "next_steps": "",
         "effective_on": DateParts.of(min(date.today(), plan.period_end)),
         "version": action.version,
     }
@@ -101,6 +102,7 @@ def create_update(
     rag: str = Form(""),
     commentary: str = Form(""),
     corrective_action: str = Form(""),
+    next_steps: str = Form(""),
     effective_on: str = Form(""),
     effective_on_day: str = Form("", alias="effective_on-day"),
     effective_on_month: str = Form("", alias="effective_on-month"),
@@ -130,6 +132,7 @@ def create_update(
         "rag": rag,
         "commentary": commentary,
         "corrective_action": corrective_action,
+        "next_steps": next_steps,
         "effective_on": parts,
         "version": version,
     }
@@ -144,6 +147,7 @@ def create_update(
         corrective_action=corrective_action,
         effective_on=effective,
         expected_version=expected_version,
+        next_steps=next_steps,
     )
     if date_error:
         return action_page_response(

@@ -1,7 +1,8 @@
 """The highlight report: drafted from the data, its figures computed, its text editable."""
 
 import io
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 from docx import Document
@@ -9,10 +10,20 @@ from markupsafe import escape
 from pypdf import PdfReader
 from sqlmodel import select
 
-from app.core.models import Board, IndicatorValue, Meeting
+from app.core.models import Action, Board, IndicatorValue, Meeting, Plan, StatusUpdate
+from app.domain.cycle import board_meetings
 from app.domain.indicators import read_latest_indicator
 from app.domain.progress import get_plan
-from app.reports.highlight import StatusRow, build_highlight, describe_changes, with_edited_text
+from app.reports.highlight import (
+    ACTIVITY_LINES,
+    PLANNED_LINES,
+    StatusRow,
+    build_highlight,
+    capped,
+    describe_changes,
+    trimmed,
+    with_edited_text,
+)
 from app.reports.highlight_formats import (
     render_highlight_docx,
     render_highlight_html,
@@ -61,7 +72,7 @@ def test_activity_since_is_the_updates_between_the_two_meetings(session, april_2
     assert report.since < report.as_at == meeting.held_on
     activity = report.section("activity").items
     assert activity and all(item for item in activity)
-    assert any(item.startswith("Completed: ") for item in activity)
+    assert any(": completed" in item for item in activity)
 
 
 def test_planned_activity_is_what_falls_due_before_the_next_report(april_2019):
@@ -112,7 +123,7 @@ def test_the_pdf_and_word_files_carry_the_report(april_2019):
     assert round(float(box.height) / 72 * 25.4) == 297  # portrait
     document = Document(io.BytesIO(render_highlight_docx(report)))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "Milestones ahead" in headings and "Activity since last report" in headings
+    assert "Milestones ahead" in headings and "Activity since the last report" in headings
     body = "\n".join(p.text for p in document.paragraphs)
     assert report.headline in body
     assert "May 2019: Meeting of OMCDDB" in body
@@ -201,3 +212,125 @@ def test_the_rating_summary_counts_every_action_in_progress_and_says_so(session)
     table = Document(io.BytesIO(render_highlight_docx(report))).tables[0]
     red = next(row for row in table.rows if row.cells[0].text == "Red")
     assert red.cells[2].text == "1"
+
+
+@pytest.fixture
+def may_2019(session):
+    """The 2018-21 plan's highlight report for the OMCDB on 23 May 2019 (25 raw updates)."""
+    plan = get_plan(session=session, slug="reduced-offending-2018-21")
+    meeting = session.exec(
+        select(Meeting).where(
+            Meeting.board_id == plan.board_id, Meeting.held_on == date(2019, 5, 23)
+        )
+    ).one()
+    return plan, meeting, build_highlight(session, plan, meeting)
+
+
+def test_activity_is_one_line_per_action_most_significant_first(may_2019):
+    _, _, report = may_2019
+    activity = report.section("activity").items
+    assert len(activity) == ACTIVITY_LINES
+    assert re.fullmatch(r"and \d+ more in the appendix", activity[-1])
+    refs = [item.split(" ", 1)[0] for item in activity[:-1] if not item.startswith("Milestone")]
+    assert len(refs) == len(set(refs))  # one line per action
+    rank = {"completed": 0, "now Red": 1, "now ": 2, "Milestone achieved": 3}
+
+    def significance(line: str) -> int:
+        if line.startswith("Milestone achieved"):
+            return 3
+        what = line.split(": ", 1)[1]
+        return next((r for key, r in rank.items() if what.startswith(key)), 4)
+
+    ranks = [significance(line) for line in activity[:-1]]
+    assert ranks == sorted(ranks)
+    assert ranks[0] == 0 and 2 in ranks
+    assert any(re.search(r": now Amber \(was (Green|Red)\)", line) for line in activity)
+    for line in activity:
+        assert len(line) <= 90 + 2 + 40 + 160 + 10
+
+
+def test_the_cap_counts_what_is_left_out():
+    assert capped(["a", "b"], 3, "in the appendix") == ["a", "b"]
+    assert capped(list("abcde"), 3, "in the appendix") == ["a", "b", "and 3 more in the appendix"]
+
+
+def test_commentary_is_trimmed_to_its_first_sentence():
+    assert trimmed("Launched on time. Next we review it.", 160) == "Launched on time."
+    long = "word " * 60
+    cut = trimmed(long, 160)
+    assert len(cut) <= 160 and cut.endswith("\u2026")
+
+
+def _record(session, plan, ref, **fields):
+    action = session.exec(select(Action).where(Action.plan_id == plan.id, Action.ref == ref)).one()
+    update = StatusUpdate(
+        action_id=action.id,
+        recorded_at=datetime(2019, 5, 20, tzinfo=UTC),
+        review_state="approved",
+        **fields,
+    )
+    session.add(update)
+    session.flush()
+    return action
+
+
+def test_next_steps_feed_planned_before_the_next_report(session, may_2019):
+    plan, meeting, _ = may_2019
+    _record(
+        session,
+        plan,
+        "OM1",
+        effective_on=date(2019, 5, 1),
+        stage="in_progress",
+        rag="amber",
+        commentary="Older.",
+        next_steps="An older plan that a later update replaces.",
+    )
+    _record(
+        session,
+        plan,
+        "OM1",
+        effective_on=date(2019, 5, 20),
+        stage="in_progress",
+        rag="amber",
+        commentary="Work continues.",
+        next_steps="Agree the pathway with the courts in June.",
+    )
+    report = build_highlight(session, plan, meeting)
+    planned = report.section("planned").items
+    assert planned[0].startswith("OM1 ") and planned[0].endswith(
+        "Agree the pathway with the courts in June."
+    )
+    assert not any("older plan" in line for line in planned)
+    assert sum(line.startswith("OM1 ") for line in planned) == 1
+    assert len(planned) <= PLANNED_LINES
+    activity = report.section("activity").items
+    assert sum(line.startswith("OM1 ") for line in activity) <= 1
+
+
+def test_an_edited_report_is_published_with_the_edits(may_2019):
+    _, _, report = may_2019
+    edited = with_edited_text(report, {"planned": "Launch the pathway"})
+    pdf = PdfReader(io.BytesIO(render_highlight_pdf(edited)))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "Launch the pathway" in text
+
+
+def test_the_omcdb_may_2019_report_fits_two_pages(may_2019):
+    # One page is not reached: ten activity lines, the plan's due items and milestones fill
+    # the first page, and the four outcome charts go whole to the second (see README).
+    _, _, report = may_2019
+    assert len(PdfReader(io.BytesIO(render_highlight_pdf(report))).pages) <= 2
+
+
+def test_every_demo_highlight_report_is_two_pages_at_most(session):
+    """Every demo plan's highlight PDF at each meeting of its board within the plan's period."""
+    pages = {}
+    for plan in session.exec(select(Plan).where(Plan.board_id.is_not(None))).all():
+        slug = plan.slug
+        for meeting in board_meetings(session, board_id=plan.board_id):
+            if not plan.period_start <= meeting.held_on <= plan.period_end:
+                continue
+            pdf = render_highlight_pdf(build_highlight(session, plan, meeting))
+            pages[(slug, meeting.held_on)] = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages and max(pages.values()) <= 2, pages

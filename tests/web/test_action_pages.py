@@ -65,6 +65,7 @@ BAD_INPUT = [
     ({"stage": "complete", "rag": "red"}, "only given to an action in progress"),
     ({"rag": "red"}, "a Red rating needs one"),
     ({"version": "not-a-number"}, "Someone else updated this action"),
+    ({"next_steps": "y" * 1_001}, "The next steps must be 1,000 characters or fewer"),
 ]
 
 
@@ -295,3 +296,24 @@ def test_the_effective_date_is_typed_into_a_gov_uk_date_input(editor, session):
     assert '<a href="#effective_on-day">' in bad.text  # the summary links to the first box
     assert re.search(r'name="effective_on-month" [^>]*value="13"', bad.text)  # kept as typed
     assert updates(session) == before
+
+
+def test_next_steps_are_saved_and_shown_in_the_history(editor, session):
+    page = editor.get(ACTION).text
+    assert 'name="next_steps"' in page and "Next steps before the next meeting" in page
+    data = form_of(editor) | {"next_steps": "  Agree the referral pathway in June.  "}
+    response = editor.post(f"{ACTION}/updates", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    latest = session.exec(select(StatusUpdate).order_by(StatusUpdate.id.desc())).first()
+    assert latest.next_steps == "Agree the referral pathway in June."
+    history = editor.get(ACTION).text
+    assert "Next steps before the next meeting:</strong> Agree the referral pathway in June." in (
+        history
+    )
+
+
+def test_next_steps_are_optional(editor, session):
+    response = editor.post(f"{ACTION}/updates", data=form_of(editor), follow_redirects=False)
+    assert response.status_code == 303
+    latest = session.exec(select(StatusUpdate).order_by(StatusUpdate.id.desc())).first()
+    assert latest.next_steps == ""
