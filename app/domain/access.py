@@ -244,3 +244,7 @@ def set_board_scope(
         after={"email": user.email, "boards": after},
     )
     return chosen
+
+
+def get_account(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
