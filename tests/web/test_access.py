@@ -187,7 +187,9 @@ def test_every_change_is_checked_on_the_server(
         action = session.exec(
             select(Action).where(Action.plan_id == plan.id, Action.ref == ref)
         ).one()
-        data = update_form(csrf, version=str(action.version))
+        # Within the plan's period: the police and crime plan runs 2021-24.
+        effective_on = "2023-03-01" if OTHER_BOARD in path else "2019-03-01"
+        data = update_form(csrf, version=str(action.version), effective_on=effective_on)
     elif path == "/completion/reminders":
         from datetime import date, timedelta
 
