@@ -216,9 +216,19 @@ def sign_in_redirect_path(next_path: str) -> str:
     return f"/sign-in?next={quote(next_path, safe='')}"
 
 
-def load_plan(slug: str, session: SessionDep) -> Plan:
+def get_page_principal(user: CurrentUser) -> Principal:
+    """Who a page acts for: the signed-in person (pages never take a token)."""
+    return cookie_principal(user)
+
+
+PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+
+
+def load_plan(slug: str, session: SessionDep, principal: PagePrincipal) -> Plan:
+    """A plan the signed-in person may read (app.domain.access); any other, like one that does
+    not exist, is not found: a person scoped to some boards never learns of other boards' plans."""
     plan = get_plan(session=session, slug=slug)
-    if plan is None:
+    if plan is None or not may_read_plan(session, principal, plan):
         raise HTTPException(404, f"There is no plan called '{slug}'.")
     return plan
 

@@ -25,7 +25,13 @@ from app.api.schemas import (
 )
 from app.core.models import Indicator, Meeting
 from app.deps import OfficeDep, PathId, PrincipalDep, QueryDate, SessionDep
-from app.domain.access import may_read_plan, readable_plan_ids
+from app.domain.access import (
+    may_read_board,
+    may_read_indicator,
+    readable_board_ids,
+    readable_indicator_keys,
+    readable_plan_ids,
+)
 from app.domain.audit import read_events
 from app.domain.boards import get_board, list_boards, list_published_reports, read_board_page
 from app.domain.cycle import update_deadline
@@ -58,11 +64,13 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
 
 
 @router.get("/boards", response_model=BoardList, tags=["boards"])
-def read_boards(request: Request, session: SessionDep):
+def read_boards(request: Request, session: SessionDep, principal: PrincipalDep):
+    """The boards this principal may read (a person scoped to boards: those boards)."""
+    readable = readable_board_ids(session, principal)
     boards = BoardList(
         items=[
             BoardOut(short_name=b.short_name, name=b.name, description=b.description)
-            for b in list_boards(session=session)
+            for b in list_boards(session=session, board_ids=readable)
         ]
     )
     return read_response(request, boards)
@@ -74,14 +82,16 @@ def read_board(
 ):
     """A board, its meetings (latest first) and the plans it owns that this principal reads."""
     board = get_board(session=session, short_name=short_name)
-    if board is None:
+    if board is None or not may_read_board(session, principal, board):
         raise HTTPException(404, f"There is no board called '{short_name}'.")
-    page = read_board_page(session=session, board=board)
+    page = read_board_page(
+        session=session, board=board, plan_ids=readable_plan_ids(session, principal)
+    )
     detail = BoardDetail(
         short_name=board.short_name,
         name=board.name,
         description=board.description,
-        plans=[plan.slug for plan in page.plans if may_read_plan(session, principal, plan)],
+        plans=[plan.slug for plan in page.plans],
         meetings=[meeting_out(row.meeting) for row in page.meetings],
     )
     return read_response(request, detail)
@@ -95,19 +105,27 @@ def indicator_out(indicator: Indicator) -> IndicatorOut:
 
 
 @router.get("/indicators", response_model=IndicatorList, tags=["indicators"])
-def read_indicators(request: Request, session: SessionDep):
-    """Every indicator's current definition."""
+def read_indicators(request: Request, session: SessionDep, principal: PrincipalDep):
+    """Every indicator's current definition (of those the plans this principal reads show,
+    when it may not read every plan)."""
+    keys = readable_indicator_keys(session, principal)
     indicators = IndicatorList(
-        items=[indicator_out(indicator) for indicator in list_latest_indicators(session)]
+        items=[indicator_out(indicator) for indicator in list_latest_indicators(session, keys)]
     )
     return read_response(request, indicators)
 
 
 @router.get("/indicators/{key}", response_model=IndicatorDetail, tags=["indicators"])
-def read_indicator(request: Request, key: Key, session: SessionDep, as_at: QueryDate = None):
+def read_indicator(
+    request: Request,
+    key: Key,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_at: QueryDate = None,
+):
     """An indicator: its current definition, every version, and its values (up to as_at)."""
     versions = read_indicator_versions(session, key)
-    if not versions:
+    if not versions or not may_read_indicator(session, principal, key):
         raise HTTPException(404, f"There is no indicator called '{key}'.")
     detail = IndicatorDetail(
         **indicator_out(versions[-1]).model_dump(),

@@ -149,8 +149,13 @@ def read_plans(
 
 
 @api_router.get("/plans/{slug}", response_model=PlanDetail, tags=["plans"])
-def read_plan(request: Request, plan: ApiPlanDep, session: SessionDep):
-    view = read_plan_view(session=session, plan=plan, as_at=min(date.today(), plan.period_end))
+def read_plan(request: Request, plan: ApiPlanDep, session: SessionDep, principal: PrincipalDep):
+    view = read_plan_view(
+        session=session,
+        plan=plan,
+        as_at=min(date.today(), plan.period_end),
+        plan_ids=readable_plan_ids(session, principal),
+    )
     detail = PlanDetail(
         **plan_out(plan, board_names(session)).model_dump(),
         description=plan.description,

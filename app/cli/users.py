@@ -1,4 +1,4 @@
-"""plantrack user create/disable/set-password: accounts, each change audited."""
+"""plantrack user create/disable/set-password/scope: accounts, each change audited."""
 
 import sys
 from datetime import UTC, datetime
@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.cli.common import fail, open_session
 from app.core.models import Role, User
 from app.core.passwords import hash_password
+from app.domain.access import ScopeRejected, set_board_scope
 from app.domain.audit import record_event
 from app.domain.auth import (
     PasswordError,
@@ -21,7 +22,9 @@ from app.domain.auth import (
 )
 from app.domain.people import Directory
 
-user_app = typer.Typer(no_args_is_help=True, help="Accounts: create, disable, set a password.")
+user_app = typer.Typer(
+    no_args_is_help=True, help="Accounts: create, disable, set a password, limit to boards."
+)
 
 
 def _read_new_password(password: str | None) -> str:
@@ -153,6 +156,43 @@ def user_set_password(
         )
         session.commit()
     typer.echo(f"Password set for {email}; its sessions have ended.")
+
+
+@user_app.command("scope")
+def user_scope(
+    email: str,
+    board: Annotated[
+        list[str] | None,
+        typer.Option("--board", help="A board's short name; repeat for several."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the limit: the account reads every plan.")
+    ] = False,
+) -> None:
+    """Limit a viewer or an editor to the plans of some boards (--board, repeated), or remove
+    the limit (--clear). Audited."""
+    boards = board or []
+    if bool(boards) == clear:
+        fail("give --board SHORT_NAME (one or more) or --clear, not both and not neither", code=2)
+    with open_session() as session:
+        user = _user_or_fail(session, email)
+        try:
+            chosen = set_board_scope(
+                session,
+                user=user,
+                board_short_names=boards,
+                by=None,
+                actor="plantrack user scope",
+            )
+        except ScopeRejected as error:
+            fail(error.errors["boards"], code=2)
+        names = ", ".join(b.short_name for b in chosen)
+        account = user.email
+        session.commit()
+    if names:
+        typer.echo(f"{account} now reads only the plans of {names}.")
+    else:
+        typer.echo(f"{account} now reads every plan.")
 
 
 def register(app: typer.Typer) -> None:

@@ -401,6 +401,17 @@ class User(SQLModel, table=True):
     password_changed_at: datetime | None = None
 
 
+class UserBoard(SQLModel, table=True):
+    """Access scoped by board: a viewer or editor with rows here reads only the plans of these
+    boards (and their reports, meetings and indicators); none: every plan, as before. The office
+    (admin) is never scoped, whatever rows it has. The rule is app.domain.access."""
+
+    __tablename__ = "user_board"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    board_id: int = Field(foreign_key="board.id", primary_key=True, index=True)
+
+
 class AuthSession(SQLModel, table=True):
     """Server-side sessions, so any worker can serve any request and a session can be revoked."""
 

@@ -62,8 +62,12 @@ class MeetingCancelled(MeetingNotUsable):
     pass
 
 
-def list_boards(*, session: Session) -> list[Board]:
-    return list(session.exec(select(Board).order_by(Board.name)))
+def list_boards(*, session: Session, board_ids: frozenset[int] | None = None) -> list[Board]:
+    """The boards by name; only those among ``board_ids`` (None: every board)."""
+    query = select(Board).order_by(Board.name)
+    if board_ids is not None:
+        query = query.where(Board.id.in_(board_ids))
+    return list(session.exec(query))
 
 
 def get_board(*, session: Session, short_name: str) -> Board | None:
@@ -104,7 +108,15 @@ class BoardPage:
     plans: list[Plan]
 
 
-def read_board_page(*, session: Session, board: Board) -> BoardPage:
+def read_board_page(
+    *, session: Session, board: Board, plan_ids: frozenset[int] | None = None
+) -> BoardPage:
+    """A board's meetings and plans, and the reports published for its meetings: of the plans
+    among ``plan_ids`` only (those the reader may read; None: every plan)."""
+
+    def in_plans(column) -> list:
+        return [column.in_(plan_ids)] if plan_ids is not None else []
+
     meetings = list(
         session.exec(
             select(Meeting).where(Meeting.board_id == board.id).order_by(Meeting.held_on.desc())
@@ -115,11 +127,15 @@ def read_board_page(*, session: Session, board: Board) -> BoardPage:
         select(PublishedReport, Plan)
         .join(Plan, Plan.id == PublishedReport.plan_id)
         .join(Meeting, Meeting.id == PublishedReport.meeting_id)
-        .where(Meeting.board_id == board.id)
+        .where(Meeting.board_id == board.id, *in_plans(PublishedReport.plan_id))
         .order_by(PublishedReport.published_at)
     ):
         by_meeting.setdefault(report.meeting_id, []).append((report, plan))
-    plans = list(session.exec(select(Plan).where(Plan.board_id == board.id).order_by(Plan.title)))
+    plans = list(
+        session.exec(
+            select(Plan).where(Plan.board_id == board.id, *in_plans(Plan.id)).order_by(Plan.title)
+        )
+    )
     rows = [
         MeetingRow(
             meeting=meeting,

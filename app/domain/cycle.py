@@ -292,12 +292,16 @@ class MyActionsSection:
     pending: dict[int, StatusUpdate]  # the user's own updates awaiting approval or returned
 
 
-def read_my_actions(*, session: Session, user: User, today: date) -> list[MyActionsSection]:
-    """The actions a lead may update, plan by plan, with what the next meeting needs."""
+def read_my_actions(
+    *, session: Session, user: User, today: date, plan_ids: frozenset[int] | None = None
+) -> list[MyActionsSection]:
+    """The actions a lead may update, plan by plan (among ``plan_ids``, the plans they may
+    read; None: every plan), with what the next meeting needs."""
     sections = []
-    plans = session.exec(
-        select(Plan).where(Plan.status == PlanStatus.active).order_by(Plan.title)
-    ).all()
+    query = select(Plan).where(Plan.status == PlanStatus.active).order_by(Plan.title)
+    if plan_ids is not None:
+        query = query.where(Plan.id.in_(plan_ids))
+    plans = session.exec(query).all()
     for plan in plans:
         ids = editable_action_ids(session, user=user, plan_id=plan.id)
         if not ids or plan.board_id is None:

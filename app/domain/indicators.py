@@ -69,9 +69,12 @@ def version_as_at(versions: list[Indicator], as_at: date | None) -> Indicator | 
     return in_force[-1] if in_force else ordered[0]
 
 
-def list_latest_indicators(session: Session) -> list[Indicator]:
-    """The current definition of every indicator, by title."""
-    latest = latest_versions(list(session.exec(select(Indicator))))
+def list_latest_indicators(session: Session, keys: frozenset[str] | None = None) -> list[Indicator]:
+    """The current definition of every indicator (among ``keys``; None: every one), by title."""
+    query = select(Indicator)
+    if keys is not None:
+        query = query.where(Indicator.key.in_(keys))
+    latest = latest_versions(list(session.exec(query)))
     return sorted(latest.values(), key=lambda indicator: (indicator.title.lower(), indicator.key))
 
 
@@ -155,14 +158,20 @@ def read_versions_by_key(session: Session, keys: list[str]) -> dict[str, list[In
     return versions
 
 
-def read_plans_by_indicator(session: Session) -> dict[str, list[Plan]]:
-    """For each indicator key, the plans that chose it, by title."""
+def read_plans_by_indicator(
+    session: Session, plan_ids: frozenset[int] | None = None
+) -> dict[str, list[Plan]]:
+    """For each indicator key, the plans that chose it (among ``plan_ids``; None: every plan),
+    by title."""
     plans: dict[str, list[Plan]] = {}
-    rows = session.exec(
+    query = (
         select(PlanIndicator.indicator_key, Plan)
         .join(Plan, Plan.id == PlanIndicator.plan_id)
         .order_by(Plan.title)
     )
+    if plan_ids is not None:
+        query = query.where(Plan.id.in_(plan_ids))
+    rows = session.exec(query)
     for key, plan in rows:
         plans.setdefault(key, []).append(plan)
     return plans

@@ -22,15 +22,19 @@ class Lineage:
     successors: list[LinkedPlan]
 
 
-def plan_lineage(*, session: Session, plan: Plan) -> Lineage:
-    """Two queries, whatever the number of actions."""
+def plan_lineage(
+    *, session: Session, plan: Plan, plan_ids: frozenset[int] | None = None
+) -> Lineage:
+    """Two queries, whatever the number of actions. Only plans among ``plan_ids`` (those the
+    reader may read; None: every plan) are named."""
     original = aliased(Action)
+    readable = (lambda column: [column.in_(plan_ids)]) if plan_ids is not None else (lambda _: [])
     inherited = session.exec(
         select(Plan.slug, Plan.title, func.count(Action.id))
         .select_from(Action)
         .join(original, original.id == Action.carried_forward_from_id)
         .join(Plan, Plan.id == original.plan_id)
-        .where(Action.plan_id == plan.id)
+        .where(Action.plan_id == plan.id, *readable(Plan.id))
         .group_by(Plan.id, Plan.slug, Plan.title, Plan.period_start)
         .order_by(Plan.period_start, Plan.id)
     ).all()
@@ -42,7 +46,7 @@ def plan_lineage(*, session: Session, plan: Plan) -> Lineage:
         .outerjoin(
             original, and_(original.id == copy.carried_forward_from_id, original.plan_id == plan.id)
         )
-        .where(successor.predecessor_id == plan.id)
+        .where(successor.predecessor_id == plan.id, *readable(successor.id))
         .group_by(successor.id, successor.slug, successor.title, successor.period_start)
         .order_by(successor.period_start, successor.id)
     ).all()

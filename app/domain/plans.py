@@ -124,12 +124,19 @@ class PlanSummary:
     awaits_closing: bool
 
 
-def list_plans(*, session: Session) -> list[Plan]:
-    return list(session.exec(select(Plan).order_by(Plan.period_start.desc(), Plan.title)).all())
+def list_plans(*, session: Session, plan_ids: frozenset[int] | None = None) -> list[Plan]:
+    """The plans, latest first; only those among ``plan_ids`` (None: every plan)."""
+    query = select(Plan).order_by(Plan.period_start.desc(), Plan.title)
+    if plan_ids is not None:
+        query = query.where(Plan.id.in_(plan_ids))
+    return list(session.exec(query).all())
 
 
-def read_plan_summaries(*, session: Session, today: date | None = None) -> list[PlanSummary]:
-    """Every plan with its headline progress as at its default date, for the home page."""
+def read_plan_summaries(
+    *, session: Session, today: date | None = None, plan_ids: frozenset[int] | None = None
+) -> list[PlanSummary]:
+    """Every plan (among ``plan_ids``; None: every one) with its headline progress as at its
+    default date, for the home page."""
     return [
         PlanSummary(
             plan=plan,
@@ -139,11 +146,15 @@ def read_plan_summaries(*, session: Session, today: date | None = None) -> list[
             state_text=plan_state_text(plan, today),
             awaits_closing=awaits_closing(plan, today),
         )
-        for plan in list_plans(session=session)
+        for plan in list_plans(session=session, plan_ids=plan_ids)
     ]
 
 
-def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
+def read_plan_view(
+    *, session: Session, plan: Plan, as_at: date, plan_ids: frozenset[int] | None = None
+) -> PlanView:
+    """The plan as at a date; its predecessor only if it is among ``plan_ids``, the plans the
+    reader may read (None: every plan)."""
     snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
     themes, statuses = snapshot.themes, snapshot.statuses
     groups = {
@@ -167,7 +178,9 @@ def read_plan_view(*, session: Session, plan: Plan, as_at: date) -> PlanView:
         trajectory=read_trajectory(session=session, plan=plan, as_at=as_at),
         plan=plan,
         board=session.get(Board, plan.board_id) if plan.board_id else None,
-        predecessor=session.get(Plan, plan.predecessor_id) if plan.predecessor_id else None,
+        predecessor=session.get(Plan, plan.predecessor_id)
+        if plan.predecessor_id and (plan_ids is None or plan.predecessor_id in plan_ids)
+        else None,
         outcomes=list(
             session.exec(
                 select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.core.models import Action, Plan, ReviewState, Stage, User
 from app.deps import ActionDep, AdminUser, CurrentUser, EditorUser, PlanDep, SessionDep
+from app.domain.access import cookie_principal, readable_plan_ids
 from app.domain.actions import read_action_page
 from app.domain.auth import can_update_action
 from app.domain.cycle import read_my_actions
@@ -197,7 +198,12 @@ def create_update(
 
 @router.get("/my-actions")
 def read_my_actions_page(request: Request, session: SessionDep, user: EditorUser):
-    sections = read_my_actions(session=session, user=user, today=date.today())
+    sections = read_my_actions(
+        session=session,
+        user=user,
+        today=date.today(),
+        plan_ids=readable_plan_ids(session, cookie_principal(user)),
+    )
     return templates.TemplateResponse(request, "actions/my_actions.html", {"sections": sections})
 
 

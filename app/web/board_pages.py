@@ -7,7 +7,12 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.models import Board
-from app.deps import AdminUser, CurrentUser, SessionDep
+from app.deps import AdminUser, PagePrincipal, SessionDep
+from app.domain.access import (
+    may_read_board,
+    readable_board_ids,
+    readable_plan_ids,
+)
 from app.domain.boards import (
     BoardRejected,
     add_meeting,
@@ -59,10 +64,9 @@ def _board_or_404(session: SessionDep, short_name: str) -> Board:
 
 
 @router.get("/boards")
-def read_boards(request: Request, session: SessionDep, user: CurrentUser):
-    return templates.TemplateResponse(
-        request, "boards/boards.html", {"boards": list_boards(session=session)}
-    )
+def read_boards(request: Request, session: SessionDep, principal: PagePrincipal):
+    boards = list_boards(session=session, board_ids=readable_board_ids(session, principal))
+    return templates.TemplateResponse(request, "boards/boards.html", {"boards": boards})
 
 
 @router.get("/boards/new")
@@ -103,8 +107,9 @@ def _board_page(
     values: dict | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    plan_ids: frozenset[int] | None = None,
 ):
-    page = read_board_page(session=session, board=board)
+    page = read_board_page(session=session, board=board, plan_ids=plan_ids)
     return templates.TemplateResponse(
         request,
         "boards/board.html",
@@ -124,15 +129,19 @@ def read_board(
     request: Request,
     short_name: str,
     session: SessionDep,
-    user: CurrentUser,
+    principal: PagePrincipal,
     changed: int | None = None,
     did: str | None = None,
 ):
     board = _board_or_404(session, short_name)
+    if not may_read_board(session, principal, board):
+        # As for a board that does not exist: a scoped person never learns of other boards.
+        raise HTTPException(404, f"There is no board called '{short_name}'.")
     notice = None
     if changed is not None and did in NOTICES:
         notice = (changed, NOTICES[did])
-    return _board_page(request, session, board, notice=notice)
+    readable = readable_plan_ids(session, principal)
+    return _board_page(request, session, board, notice=notice, plan_ids=readable)
 
 
 @router.post("/boards/{short_name}/meetings")

@@ -10,7 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.models import Better, Indicator, User
-from app.deps import AdminUser, CurrentUser, PathId, QueryCount, SessionDep
+from app.deps import AdminUser, CurrentUser, PagePrincipal, PathId, QueryCount, SessionDep
+from app.domain.access import (
+    cookie_principal,
+    may_read_indicator,
+    readable_indicator_keys,
+    readable_plan_ids,
+)
 from app.domain.date_input import DateInputError, DateParts, parse_date_parts
 from app.domain.indicators import (
     DEFINITION_FIELDS,
@@ -79,9 +85,9 @@ def _versions_or_404(session: Session, key: str) -> list[Indicator]:
 
 @router.get("/indicators")
 def read_indicators(
-    request: Request, session: SessionDep, user: CurrentUser, uploaded: QueryCount = None
+    request: Request, session: SessionDep, principal: PagePrincipal, uploaded: QueryCount = None
 ):
-    indicators = list_latest_indicators(session)
+    indicators = list_latest_indicators(session, readable_indicator_keys(session, principal))
     series = read_values_by_key(session, [indicator.key for indicator in indicators])
     rows = [
         (indicator, series[indicator.key][-1] if series[indicator.key] else None)
@@ -92,7 +98,7 @@ def read_indicators(
         "indicators/list.html",
         {
             "rows": rows,
-            "plans": read_plans_by_indicator(session),
+            "plans": read_plans_by_indicator(session, readable_plan_ids(session, principal)),
             "uploaded": uploaded,
             "format_value": format_value,
         },
@@ -177,6 +183,10 @@ def _indicator_page(
     notice: str = "",
     row_form: dict | None = None,
 ):
+    principal = cookie_principal(user)
+    if not may_read_indicator(session, principal, key):
+        # Not shown by any plan the person may read: as if it did not exist.
+        raise HTTPException(404, f"There is no indicator '{key}'.")
     versions = _versions_or_404(session, key)
     current = versions[-1]
     version_numbers = {version.id: version.version for version in versions}
@@ -202,7 +212,9 @@ def _indicator_page(
         "row_form": row_form or {},
         "changes": definition_changes(session, key),
         "versions": versions,
-        "plans": read_plans_by_indicator(session).get(key, []),
+        "plans": read_plans_by_indicator(session, readable_plan_ids(session, principal)).get(
+            key, []
+        ),
         "better_labels": BETTER_LABELS,
         "is_admin": user.role == "admin",
         "form": form or EMPTY_FORM,

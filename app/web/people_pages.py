@@ -1,16 +1,26 @@
-"""A plan's owners (office): add one, invite them, or link them to an existing account; and the
-page an invited owner opens to choose their password."""
+"""A plan's owners (office): add one, invite them, or link them to an existing account; the
+page an invited owner opens to choose their password; and people's access (office): the boards
+a viewer or an editor is limited to."""
 
 import secrets
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.config import get_settings
-from app.core.models import Person, Plan
-from app.deps import AdminUser, PlanDep, SessionDep
+from app.core.models import Person, Plan, Role, User
+from app.deps import AdminUser, PathId, PlanDep, QueryId, SessionDep
+from app.domain.access import (
+    ScopeRejected,
+    get_account,
+    list_account_access,
+    set_board_scope,
+    user_boards,
+)
 from app.domain.auth import PRESESSION_COOKIE, presession_csrf_token
+from app.domain.boards import list_boards
 from app.domain.mail import MailError
 from app.domain.owners import (
     InvitationInvalid,
@@ -231,3 +241,71 @@ def update_invitation_password(
     response = RedirectResponse("/sign-in", status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# --- People's access: the office limits a viewer or an editor to some boards' plans -----------
+
+
+def _account_or_404(session: SessionDep, user_id: int) -> User:
+    account = get_account(session, user_id)
+    if account is None:
+        raise HTTPException(404, "There is no such account.")
+    return account
+
+
+@router.get("/accounts")
+def read_accounts(request: Request, session: SessionDep, user: AdminUser, changed: QueryId = None):
+    return templates.TemplateResponse(
+        request,
+        "people/accounts.html",
+        {"rows": list_account_access(session), "changed": changed},
+    )
+
+
+def _scope_form(
+    request: Request,
+    session: SessionDep,
+    account: User,
+    *,
+    chosen: list[str],
+    errors: dict | None = None,
+    status_code: int = 200,
+):
+    return templates.TemplateResponse(
+        request,
+        "people/account_boards.html",
+        {
+            "account": account,
+            "boards": list_boards(session=session),
+            "chosen": chosen,
+            "is_office": account.role == Role.admin,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/accounts/{user_id}/boards")
+def read_account_boards(request: Request, user_id: PathId, session: SessionDep, user: AdminUser):
+    account = _account_or_404(session, user_id)
+    chosen = [board.short_name for board in user_boards(session, account)]
+    return _scope_form(request, session, account, chosen=chosen)
+
+
+@router.post("/accounts/{user_id}/boards")
+def update_account_boards(
+    request: Request,
+    user_id: PathId,
+    session: SessionDep,
+    user: AdminUser,
+    boards: Annotated[list[str], Form()] = (),
+):
+    """Set the boards a viewer or editor is limited to (none ticked: every plan); audited."""
+    account = _account_or_404(session, user_id)
+    try:
+        set_board_scope(session, user=account, board_short_names=list(boards), by=user)
+    except ScopeRejected as error:
+        return _scope_form(
+            request, session, account, chosen=list(boards), errors=error.errors, status_code=400
+        )
+    return RedirectResponse(f"/accounts?changed={account.id}#account-{account.id}", status_code=303)

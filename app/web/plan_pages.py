@@ -5,7 +5,8 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from app.core.models import Role, Stage
-from app.deps import CurrentUser, PlanDep, ReportDatesDep, SessionDep
+from app.deps import CurrentUser, PagePrincipal, PlanDep, ReportDatesDep, SessionDep
+from app.domain.access import readable_plan_ids
 from app.domain.action_filters import ActionFilters as Filters
 from app.domain.as_at import plan_state_notice
 from app.domain.auth import editable_action_ids
@@ -27,10 +28,9 @@ def read_health() -> dict:
 
 
 @router.get("/")
-def read_home(request: Request, session: SessionDep, user: CurrentUser):
-    return templates.TemplateResponse(
-        request, "home.html", {"summaries": read_plan_summaries(session=session)}
-    )
+def read_home(request: Request, session: SessionDep, principal: PagePrincipal):
+    summaries = read_plan_summaries(session=session, plan_ids=readable_plan_ids(session, principal))
+    return templates.TemplateResponse(request, "home.html", {"summaries": summaries})
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -47,6 +47,7 @@ def read_plan(
     dates: ReportDatesDep,
     session: SessionDep,
     user: CurrentUser,
+    principal: PagePrincipal,
     theme: str | None = None,
     owner: str | None = None,
     organisation: str | None = None,
@@ -54,7 +55,8 @@ def read_plan(
     rag: str | None = None,
     overdue: str | None = None,
 ):
-    view = read_plan_view(session=session, plan=plan, as_at=dates.as_at)
+    readable = readable_plan_ids(session, principal)
+    view = read_plan_view(session=session, plan=plan, as_at=dates.as_at, plan_ids=readable)
     if stage and stage not in {s.value for s in Stage}:
         raise HTTPException(400, f"'{stage}' is not a stage.")
     if rag and rag not in {r.key for r in ratings(plan.rag_scheme)}:
@@ -84,7 +86,7 @@ def read_plan(
         "stages": list(STAGE_LABELS.items()),
         "rag_rules": ratings(plan.rag_scheme),
         "editable": editable_action_ids(session, user=user, plan_id=plan.id),
-        "lineage": plan_lineage(session=session, plan=plan),
+        "lineage": plan_lineage(session=session, plan=plan, plan_ids=readable),
     }
     is_htmx = request.headers.get("HX-Request") == "true"
     response = templates.TemplateResponse(

@@ -15,6 +15,7 @@ from app.deps import (
     CurrentUser,
     FormId,
     OptionalSignedIn,
+    PagePrincipal,
     PathId,
     PlanDep,
     QueryDate,
@@ -22,6 +23,7 @@ from app.deps import (
     SessionDep,
     date_or_parts,
 )
+from app.domain.access import may_read_plan
 from app.domain.as_at import AsAtError, plan_state_notice, resolve_dates
 from app.domain.boards import (
     MeetingCancelled,
@@ -188,15 +190,23 @@ def create_appendix_publication(
 # --- Published reports ---------------------------------------------------------------------
 
 
-def _load_published(report_id: PathId, session: SessionDep):
+def _find_published(report_id: int, session: Session):
     found = get_published_report(session=session, report_id=report_id)
     if found is None:
         raise HTTPException(404, "There is no such published report.")
     return found
 
 
+def _load_published(report_id: PathId, session: SessionDep, principal: PagePrincipal):
+    """A published report of a plan the signed-in person may read; any other is not found."""
+    found = _find_published(report_id, session)
+    if not may_read_plan(session, principal, found[1]):
+        raise HTTPException(404, "There is no such published report.")
+    return found
+
+
 def _load_public_published(report_id: PathId, session: SessionDep):
-    found = _load_published(report_id, session)
+    found = _find_published(report_id, session)
     if not found[1].is_public:
         raise HTTPException(404, "There is no such published report.")
     return found

@@ -36,6 +36,7 @@ DOMAIN_TABLES = {
     "published_file",
     "api_token",
     "api_token_plan",
+    "user_board",
 }
 
 

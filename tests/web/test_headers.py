@@ -110,6 +110,7 @@ def demo_values(session, report_id: int) -> dict[str, str]:
         "token": "not-a-real-invitation",
         "name": "entra",  # a single sign-on provider (none is set up here: 404)
         "format": "csv",
+        "user_id": str(session.exec(select(User.id)).first()),
     }
 
 

@@ -7,7 +7,7 @@
   name ``next_steps`` too. PostgreSQL's compares whole rows (``to_jsonb``), so it needs nothing.
 
 Revision ID: 0009_next_steps
-Revises: 0007_tokens
+Revises: 0008_board_scope
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # A revision id of its own; only its down_revision needs re-chaining when branches meet.
 revision: str = "0009_next_steps"
-down_revision: str | None = "0007_tokens"
+down_revision: str | None = "0008_board_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
