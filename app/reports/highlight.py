@@ -19,6 +19,7 @@ from app.domain.progress import headline
 from app.domain.rag import RAG_LABELS, SCHEME_NAMES, STAGE_LABELS, ratings
 from app.domain.snapshot import Counts, PlanSnapshot, comparison_at, plan_snapshot
 from app.domain.timescales import uk_date
+from app.domain.trajectory import Trajectory, read_trajectory
 from app.reports.appendix import RatingRule
 from app.reports.indicators import IndicatorSection, build_indicator_sections
 
@@ -72,6 +73,9 @@ class HighlightReport(BaseModel):
     milestones_more: int = 0  # milestones ahead beyond those listed (see the appendix)
     indicators: list[IndicatorSection]
     actions: list[StatusRow]
+    # Actions due and completed by each meeting of the plan's board (None in reports published
+    # before it was drawn).
+    trajectory: Trajectory | None = None
 
     @property
     def as_at_text(self) -> str:
@@ -395,6 +399,7 @@ def build_highlight(
         milestones_ahead=ahead,
         milestones_more=milestones_more,
         indicators=build_indicator_sections(session, plan, as_at),
+        trajectory=read_trajectory(session=session, plan=plan, as_at=as_at),
         actions=rows,
     )
 

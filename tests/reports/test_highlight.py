@@ -334,3 +334,15 @@ def test_every_demo_highlight_report_is_two_pages_at_most(session):
             pdf = render_highlight_pdf(build_highlight(session, plan, meeting))
             pages[(slug, meeting.held_on)] = len(PdfReader(io.BytesIO(pdf)).pages)
     assert pages and max(pages.values()) <= 2, pages
+
+
+def test_the_highlight_report_draws_the_plan_s_progress_over_time(may_2019):
+    _, _, report = may_2019
+    last = report.trajectory.points[-1]
+    assert last.on == report.as_at
+    page = render_highlight_html(report)
+    assert 'id="trajectory-heading"' in page and "The chart's figures" in page
+    pdf = PdfReader(io.BytesIO(render_highlight_pdf(report)))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert "Progress over time" in text
+    assert f"{last.label}: {last.due} due, {last.completed} completed." in text
