@@ -29,6 +29,7 @@ from app.core.models import (
     Reminder,
     StatusUpdate,
     User,
+    UserBoard,
 )
 from app.domain.backup import (
     FORMAT,
@@ -102,6 +103,9 @@ def add_rows_the_demo_lacks(session: Session) -> None:
     session.add(token)
     session.flush()
     session.add(ApiTokenPlan(token_id=token.id, plan_id=plan.id))
+    # Access scoped by board: a viewer limited to the plan's board.
+    viewer = session.exec(select(User).where(User.role == "viewer")).scalars().first()
+    session.add(UserBoard(user_id=viewer.id, board_id=plan.board_id))
     session.add(
         AuditEvent(
             occurred_at=moment,
