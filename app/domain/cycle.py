@@ -33,7 +33,7 @@ from app.core.models import (
 )
 from app.domain.auth import editable_action_ids
 from app.domain.errors import NotFound
-from app.domain.status import ActionStatus, statuses_as_at
+from app.domain.status import ActionStatus, latest_approved_updates, statuses_as_at
 
 DONE_STAGES = frozenset({Stage.complete, Stage.carried_forward, Stage.withdrawn})
 
@@ -412,34 +412,7 @@ class ApprovalsPage:
 
 def _latest_approved(session: Session, action_ids: set[int]) -> dict[int, StatusUpdate]:
     """Each action's latest approved update (the status boards see now), in one query."""
-    if not action_ids:
-        return {}
-    ranked = (
-        select(
-            StatusUpdate.id.label("update_id"),
-            func.row_number()
-            .over(
-                partition_by=StatusUpdate.action_id,
-                order_by=(
-                    StatusUpdate.effective_on.desc(),
-                    StatusUpdate.recorded_at.desc(),
-                    StatusUpdate.id.desc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .where(
-            StatusUpdate.action_id.in_(action_ids),
-            StatusUpdate.review_state == ReviewState.approved,
-        )
-        .subquery()
-    )
-    rows = session.exec(
-        select(StatusUpdate)
-        .join(ranked, ranked.c.update_id == StatusUpdate.id)
-        .where(ranked.c.rank == 1)
-    )
-    return {update.action_id: update for update in rows}
+    return latest_approved_updates(session=session, action_ids=action_ids)
 
 
 def read_approvals_page(*, session: Session, reviewed_id: int | None = None) -> ApprovalsPage:

@@ -29,41 +29,53 @@ class ActionStatus:
 OUTSTANDING_STAGES = frozenset({Stage.not_started, Stage.in_progress})
 
 
-def latest_updates_as_at(
-    *, session: Session, plan_id: int, as_at: date, approved_only: bool = True
+def _one_update_each(
+    session: Session, *conditions, by_plan: bool = False, earliest: bool = False
 ) -> dict[int, StatusUpdate]:
-    """Each action's latest update effective on or before ``as_at``, in one query.
-
-    Among updates effective on the same day the one recorded last wins, then the higher id,
-    so several updates on one day resolve the way their authors made them.
-    """
-    conditions = [Action.plan_id == plan_id, StatusUpdate.effective_on <= as_at]
-    if approved_only:
-        conditions.append(StatusUpdate.review_state == ReviewState.approved)
-    ranked = (
-        select(
-            StatusUpdate.id.label("update_id"),
-            func.row_number()
-            .over(
-                partition_by=StatusUpdate.action_id,
-                order_by=(
-                    StatusUpdate.effective_on.desc(),
-                    StatusUpdate.recorded_at.desc(),
-                    StatusUpdate.id.desc(),
-                ),
-            )
-            .label("rank"),
+    """Each action's latest (or ``earliest``) update among those matching ``conditions``, in one
+    query. Updates are ordered by effective date, then the time recorded, then id, so several
+    updates on one day resolve the way their authors made them. ``by_plan`` joins the action,
+    for conditions on it."""
+    order = (StatusUpdate.effective_on, StatusUpdate.recorded_at, StatusUpdate.id)
+    ranked = select(
+        StatusUpdate.id.label("update_id"),
+        func.row_number()
+        .over(
+            partition_by=StatusUpdate.action_id,
+            order_by=[column.asc() if earliest else column.desc() for column in order],
         )
-        .join(Action, Action.id == StatusUpdate.action_id)
-        .where(*conditions)
-        .subquery()
+        .label("rank"),
     )
+    if by_plan:
+        ranked = ranked.join(Action, Action.id == StatusUpdate.action_id)
+    ranked = ranked.where(*conditions).subquery()
     rows = session.exec(
         select(StatusUpdate)
         .join(ranked, ranked.c.update_id == StatusUpdate.id)
         .where(ranked.c.rank == 1)
     ).all()
     return {update.action_id: update for update in rows}
+
+
+def latest_updates_as_at(
+    *, session: Session, plan_id: int, as_at: date, approved_only: bool = True
+) -> dict[int, StatusUpdate]:
+    """Each action's latest update effective on or before ``as_at``, in one query."""
+    conditions = [Action.plan_id == plan_id, StatusUpdate.effective_on <= as_at]
+    if approved_only:
+        conditions.append(StatusUpdate.review_state == ReviewState.approved)
+    return _one_update_each(session, *conditions, by_plan=True)
+
+
+def latest_approved_updates(*, session: Session, action_ids: set[int]) -> dict[int, StatusUpdate]:
+    """Each action's latest approved update (the status boards see now), in one query."""
+    if not action_ids:
+        return {}
+    return _one_update_each(
+        session,
+        StatusUpdate.action_id.in_(action_ids),
+        StatusUpdate.review_state == ReviewState.approved,
+    )
 
 
 def first_approved_updates(*, session: Session, action_ids: list[int]) -> dict[int, StatusUpdate]:
@@ -71,32 +83,12 @@ def first_approved_updates(*, session: Session, action_ids: list[int]) -> dict[i
     query: for a carried-forward copy, the status it was carried forward with."""
     if not action_ids:
         return {}
-    ranked = (
-        select(
-            StatusUpdate.id.label("update_id"),
-            func.row_number()
-            .over(
-                partition_by=StatusUpdate.action_id,
-                order_by=(
-                    StatusUpdate.effective_on.asc(),
-                    StatusUpdate.recorded_at.asc(),
-                    StatusUpdate.id.asc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .where(
-            StatusUpdate.action_id.in_(action_ids),
-            StatusUpdate.review_state == ReviewState.approved,
-        )
-        .subquery()
+    return _one_update_each(
+        session,
+        StatusUpdate.action_id.in_(action_ids),
+        StatusUpdate.review_state == ReviewState.approved,
+        earliest=True,
     )
-    rows = session.exec(
-        select(StatusUpdate)
-        .join(ranked, ranked.c.update_id == StatusUpdate.id)
-        .where(ranked.c.rank == 1)
-    ).all()
-    return {update.action_id: update for update in rows}
 
 
 def plan_actions(*, session: Session, plan_id: int) -> list[Action]:

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from app.core.models import Action, AuditEvent, StatusUpdate
+from app.core.models import Action, AuditEvent, Plan, StatusUpdate
 from tests.conftest import csrf_from, sign_in
 
 ACTION = "/plans/reduced-offending-2018-21/actions/OM1"
@@ -268,8 +268,10 @@ def test_a_due_date_typed_day_first_is_stored_as_a_date_not_a_label(admin_client
     )
     assert response.status_code == 303
     action = session.exec(
-        select(Action).where(Action.ref == "OM1").order_by(Action.id.desc())
-    ).first()
+        select(Action)
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(Plan.slug == "reduced-offending-2018-21", Action.ref == "OM1")
+    ).one()
     session.refresh(action)
     assert (action.due_date.isoformat(), action.due_label) == ("2020-03-31", "")
 
