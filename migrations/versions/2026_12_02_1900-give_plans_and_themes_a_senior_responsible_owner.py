@@ -40,5 +40,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in reversed(TABLES):
+        if op.get_bind().dialect.name == "sqlite":
+            # SQLite's own DROP COLUMN (3.35+), not a batch rebuild: rebuilding plan or theme
+            # drops a table other tables' foreign keys point at, which a database holding data
+            # refuses.
+            op.execute(f'ALTER TABLE "{table}" DROP COLUMN senior_responsible_owner')
+            continue
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("senior_responsible_owner")
