@@ -242,6 +242,7 @@ def changed_values(session: Session, update: StatusUpdate) -> dict:
         "rag": "amber",
         "commentary": "Rewritten while approving.",
         "corrective_action": "Rewritten while approving.",
+        "next_steps": "Rewritten while approving.",
     }
 
 
