@@ -160,7 +160,15 @@ def unique(text: str) -> str:
 # --- Every page: the app's GET routes, filled from the demo data ----------------------------
 
 # Routes that answer with a file, a redirect or JSON rather than a page, and so have no layout.
-NOT_PAGES = ("/healthz", "/login", "/export", "/import/template.xlsx", "/indicators/upload/")
+# Not pages of ours: redirects (to /sign-in, to an identity provider), files, the health check.
+NOT_PAGES = (
+    "/healthz",
+    "/login",
+    "/export",
+    "/import/template.xlsx",
+    "/indicators/upload/",
+    "/sign-in/oidc/",
+)
 # Pages anyone may see without signing in.
 PUBLIC_PAGES = (
     "/sign-in",
@@ -246,6 +254,9 @@ def demo_page_values(database_url: str) -> dict[str, str]:
                     ).first()
                 ),
                 "token": "not-a-real-invitation",
+                "name": "test",  # the browser server's identity provider
+                # A viewer's account: the office limits it to boards on this page.
+                "user_id": str(session.exec(select(User.id).where(User.email == VIEWER)).one()),
             }
     finally:
         engine.dispose()
