@@ -139,7 +139,7 @@ def test_the_plans_indicators_are_charts_with_their_source(april_2019):
         "reoffending-rate-adult",
     ]
     page = render_highlight_html(report)
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 4 + 1  # the four indicators and the progress over time
     for section in report.indicators:
         assert str(escape(section.data_source)) in page
         assert all(period_end <= report.as_at for _, period_end, _ in section.values)
@@ -169,7 +169,8 @@ def test_a_stored_figure_no_chart_can_place_is_left_out_of_every_format(session,
     assert section.left_out == [f"2018/19 (period ending {period_end.isoformat()}): 400"]
     assert all(day.year > 1900 for _, day, _ in section.values)
     page = render_highlight_html(report)
-    assert page.count("<svg") == 4 and "Not shown: 1 figure no chart can place" in page
+    # Four indicators and the progress over time.
+    assert page.count("<svg") == 4 + 1 and "Not shown: 1 figure no chart can place" in page
     assert PdfReader(io.BytesIO(render_highlight_pdf(report))).pages
     assert len(Document(io.BytesIO(render_highlight_docx(report))).inline_shapes) == 4
 
@@ -184,8 +185,9 @@ def test_the_report_takes_the_same_number_of_queries_whatever_its_size(session, 
         build_highlight(session, large, as_at=date(2021, 3, 31))
     # The plan (reloaded), its snapshot (themes, actions, updates), the updates as at "since",
     # the updates in between, milestones, outcomes and indicators; 10 before the snapshot, which
-    # read the actions three times.
-    assert at_50.count == at_500.count == 9
+    # read the actions three times. Then its progress over time: the actions' due dates and
+    # their updates (this plan has no board, so no meetings).
+    assert at_50.count == at_500.count == 11
 
 
 def test_chart_sources_are_document_titles_not_file_names(april_2019):
