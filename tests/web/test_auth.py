@@ -1,5 +1,6 @@
 """Sign-in, sessions and their ends, rate limits."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,8 +64,13 @@ def test_an_attackers_failures_slow_the_attacker_not_the_owner(session):
             assert attempt(attacker, admin["email"], "guess-guess-guess").status_code == 400
         slowed = attempt(attacker, admin["email"], admin["password"])
         assert slowed.status_code == 429
-        assert "Too many failed sign-in attempts. Wait 1 minute and try again." in slowed.text
-        assert 55 <= int(slowed.headers["retry-after"]) <= 60
+        # The wait is a minute from the first failure, less the time the guesses took (a loaded
+        # machine hashes slowly): said in minutes or, near its end, seconds.
+        assert re.search(
+            r"Too many failed sign-in attempts\. Wait (1 minute|\d+ seconds) and try again\.",
+            slowed.text,
+        )
+        assert 0 < int(slowed.headers["retry-after"]) <= 60
         assert SESSION_COOKIE not in slowed.cookies
         # The owner, elsewhere, signs in at once with the right password.
         assert attempt(owner, admin["email"], admin["password"]).status_code == 303
@@ -240,7 +246,9 @@ def test_guessing_the_current_password_is_slowed_like_signing_in(viewer_client, 
     # Even the right password now waits; nothing changes.
     slowed = change(viewer_client, page, current=viewer["password"], new="harbour-meadow-kettle")
     assert slowed.status_code == 400
-    assert "Too many wrong passwords. Wait 1 minute and try again." in slowed.text
+    assert re.search(
+        r"Too many wrong passwords\. Wait (1 minute|\d+ seconds) and try again\.", slowed.text
+    )
     with client_at(session, "198.51.100.12") as elsewhere:
         assert attempt(elsewhere, viewer["email"], viewer["password"]).status_code == 303
 
