@@ -224,23 +224,33 @@ def get_page_principal(user: CurrentUser) -> Principal:
 PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
-def load_plan(slug: str, session: SessionDep, principal: PagePrincipal) -> Plan:
-    """A plan the signed-in person may read (app.domain.access); any other, like one that does
-    not exist, is not found: a person scoped to some boards never learns of other boards' plans."""
+def _readable_plan(session: Session, principal, slug: str) -> Plan:
+    """The one rule for a plan in a path, for pages and the API alike: a plan the principal may
+    read (app.domain.access); any other, like one that does not exist, is not found."""
     plan = get_plan(session=session, slug=slug)
     if plan is None or not may_read_plan(session, principal, plan):
         raise HTTPException(404, f"There is no plan called '{slug}'.")
     return plan
 
 
-PlanDep = Annotated[Plan, Depends(load_plan)]
-
-
-def load_action(plan: PlanDep, ref: str, session: SessionDep) -> Action:
+def _action_of(session: Session, plan: Plan, ref: str) -> Action:
     action = get_action(session=session, plan=plan, ref=ref)
     if action is None:
         raise HTTPException(404, f"{plan.short_title} has no action {ref}.")
     return action
+
+
+def load_plan(slug: str, session: SessionDep, principal: PagePrincipal) -> Plan:
+    """A plan the signed-in person may read (app.domain.access); any other, like one that does
+    not exist, is not found: a person scoped to some boards never learns of other boards' plans."""
+    return _readable_plan(session, principal, slug)
+
+
+PlanDep = Annotated[Plan, Depends(load_plan)]
+
+
+def load_action(plan: PlanDep, ref: str, session: SessionDep) -> Action:
+    return _action_of(session, plan, ref)
 
 
 ActionDep = Annotated[Action, Depends(load_action)]
@@ -393,20 +403,14 @@ OfficeWriterDep = Annotated[Principal, Depends(require_office_writer)]
 
 def load_api_plan(slug: str, session: SessionDep, principal: PrincipalDep) -> Plan:
     """A plan the principal may read; any other is not found (its existence is not told)."""
-    plan = get_plan(session=session, slug=slug)
-    if plan is None or not may_read_plan(session, principal, plan):
-        raise HTTPException(404, f"There is no plan called '{slug}'.")
-    return plan
+    return _readable_plan(session, principal, slug)
 
 
 ApiPlanDep = Annotated[Plan, Depends(load_api_plan)]
 
 
 def load_api_action(plan: ApiPlanDep, ref: str, session: SessionDep) -> Action:
-    action = get_action(session=session, plan=plan, ref=ref)
-    if action is None:
-        raise HTTPException(404, f"{plan.short_title} has no action {ref}.")
-    return action
+    return _action_of(session, plan, ref)
 
 
 ApiActionDep = Annotated[Action, Depends(load_api_action)]
