@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from app.core import data_version as _data_version  # noqa: F401  (its listeners, on every session)
 from app.core.config import get_settings
 
 # Set on a connection's execution options to make its next BEGIN an immediate one (SQLite).

@@ -534,3 +534,19 @@ class PublishedFile(SQLModel, table=True):
     media_type: str = Field(max_length=120)
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class DataVersion(SQLModel, table=True):
+    """A counter that moves with every write that could change what a page or report shows.
+
+    One row per plan (``plan_id``) for writes that belong to one plan (its actions, their
+    status updates, themes, milestones...), and row 0 for everything shared between plans
+    (people, organisations, boards and meetings, indicators). Cached pages and report files
+    are keyed by the pair, so a write makes the next view fresh. Not a foreign key: row 0 is
+    no plan, and a plan's row may outlive it harmlessly.
+    """
+
+    __tablename__ = "data_version"
+
+    plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(default=0)

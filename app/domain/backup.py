@@ -43,6 +43,7 @@ FORMAT_VERSION = 1
 NOT_EXPORTED = {
     "auth_session": "sign-in sessions: a restored database starts with everyone signed out",
     "sign_in_attempt": "failed sign-ins, kept only to slow down password guessing",
+    "data_version": "cache keys: a restored database starts its counters again",
 }
 PASSWORD_COLUMN = ("user", "password_hash")
 _CHUNK = 500

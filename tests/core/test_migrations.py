@@ -37,6 +37,7 @@ DOMAIN_TABLES = {
     "api_token",
     "api_token_plan",
     "user_board",
+    "data_version",
 }
 
 
