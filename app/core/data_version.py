@@ -3,13 +3,18 @@
 Every flush notes which plans its writes belong to (a status update through its action, a theme
 or milestone by its plan) or that it wrote something shared between plans (a person, an
 organisation, a meeting, an indicator value). Just before the transaction commits, the noted
-counters in ``data_version`` go up by one, in id order (so two transactions never wait on each
-other's counters in opposite orders), in the same transaction as the writes: a reader that sees
-the new data sees the new version, and a write that rolls back moves nothing.
+rows of ``data_version`` take a new random value, in id order (so two transactions never wait
+on each other's rows in opposite orders), in the same transaction as the writes: a reader that
+sees the new data sees the new version, and a write that rolls back moves nothing. Random, not
+counted: a version is never reused, so a cache can never mistake old data for new after a
+rollback, a restore or a downgrade. Until it commits, a session that has written holds
+``pending_writes``: what it reads is not yet any version's, so it must not be cached.
 
 Tables that no page or report shows (sign-in sessions, attempts, the audit log, tokens,
 reminders) move nothing. A bulk UPDATE or DELETE through the session counts as shared.
 """
+
+import secrets
 
 from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -82,7 +87,7 @@ def _note_bulk_writes(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _move_versions(session: Session) -> None:
-    session.flush()  # the last writes are noted before the counters move
+    session.flush()  # the last writes are noted before the versions move
     keys = sorted(session.info.pop(_PENDING, set()))
     if not keys:
         return
@@ -90,10 +95,11 @@ def _move_versions(session: Session) -> None:
     insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = DataVersion.__table__
     for plan_id in keys:  # one at a time, in id order
-        statement = insert(table).values(plan_id=plan_id, version=1)
+        value = secrets.randbits(62)
+        statement = insert(table).values(plan_id=plan_id, version=value)
         connection.execute(
             statement.on_conflict_do_update(
-                index_elements=[table.c.plan_id], set_={"version": table.c.version + 1}
+                index_elements=[table.c.plan_id], set_={"version": value}
             )
         )
 
@@ -103,9 +109,14 @@ def _forget_writes(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def pending_writes(session: Session) -> bool:
+    """Whether the session has written, and not yet committed, anything a page could show."""
+    return bool(session.info.get(_PENDING)) or bool(session.new or session.dirty or session.deleted)
+
+
 def data_version(session: Session, plan_id: int | None = None) -> str:
     """The version of what a view of ``plan_id`` (or of nothing plan-specific) can show, as a
-    short string for cache keys and ETags: the shared counter and the plan's, in one query."""
+    short string for cache keys and ETags: the shared value and the plan's, in one query."""
     wanted = [SHARED] if plan_id is None else [SHARED, plan_id]
     rows = dict(
         session.exec(

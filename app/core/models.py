@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKeyConstraint,
@@ -537,16 +538,17 @@ class PublishedFile(SQLModel, table=True):
 
 
 class DataVersion(SQLModel, table=True):
-    """A counter that moves with every write that could change what a page or report shows.
+    """A value that moves with every write that could change what a page or report shows.
 
     One row per plan (``plan_id``) for writes that belong to one plan (its actions, their
     status updates, themes, milestones...), and row 0 for everything shared between plans
     (people, organisations, boards and meetings, indicators). Cached pages and report files
-    are keyed by the pair, so a write makes the next view fresh. Not a foreign key: row 0 is
-    no plan, and a plan's row may outlive it harmlessly.
+    are keyed by the pair, so a write makes the next view fresh. Each move draws a new random
+    value rather than counting: a version is never reused, even after a rollback or a restore.
+    Not a foreign key: row 0 is no plan, and a plan's row may outlive it harmlessly.
     """
 
     __tablename__ = "data_version"
 
     plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    version: int = Field(default=0)
+    version: int = Field(default=0, sa_type=BigInteger)

@@ -1,6 +1,6 @@
-"""The data version: counters that move with every write a page or report could show
+"""The data version: values that move with every write a page or report could show
 
-``data_version`` holds one counter per plan and row 0 for what plans share (see
+``data_version`` holds one value per plan and row 0 for what plans share (see
 app/core/data_version.py). Cached pages and report files are keyed by them. The table starts
 empty: a missing row reads as 0.
 
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "data_version",
         sa.Column("plan_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("plan_id"),
     )
 

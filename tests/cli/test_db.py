@@ -160,7 +160,7 @@ def test_with_yes_a_downgrade_keeps_what_the_older_schema_holds(database):
     # The tables later revisions add (API tokens, board scopes) are empty here, and go.
     added_later = {"api_token", "api_token_plan", "user_board"}
     assert all(counts[name] == 0 for name in added_later)
-    # The data version's counters go too: they only key caches, and start again from 0.
+    # The data versions go too: they only key caches, and start again (read as 0).
     assert counts["data_version"] > 0
     older = {n: c for n, c in counts.items() if n not in added_later | {"data_version"}}
     assert state(database) == ("0002", older)

@@ -23,7 +23,7 @@ def test_a_status_update_moves_its_plan_only(session):
     _commit(session)
     after = data_version(session, plan.id)
     assert after != before
-    assert after.split(".")[0] == before.split(".")[0]  # the shared counter stayed
+    assert after.split(".")[0] == before.split(".")[0]  # the shared value stayed
     assert data_version(session, other.id) == other_before
 
 
@@ -65,3 +65,14 @@ def test_writes_no_page_shows_move_nothing(session):
     )
     _commit(session)
     assert data_version(session, plan.id) == before
+
+
+def test_a_session_that_has_written_holds_pending_writes_until_it_commits(session):
+    from app.core.data_version import pending_writes
+
+    plan = make_plan(session)  # flushed, not committed
+    assert pending_writes(session)
+    _commit(session)
+    assert not pending_writes(session)
+    plan.title = "Renamed"
+    assert pending_writes(session)
