@@ -17,6 +17,7 @@ from app.domain.rag import STAGE_LABELS, ratings
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS, file_name
 from app.reports.render_html import render_html
+from app.web.page_cache import cached_page
 from app.web.templating import templates
 
 router = APIRouter()
@@ -55,6 +56,30 @@ def read_plan(
     rag: str | None = None,
     overdue: str | None = None,
 ):
+    def render() -> Response:
+        return _plan_page(
+            request,
+            plan,
+            dates,
+            session,
+            user,
+            principal,
+            theme,
+            owner,
+            organisation,
+            stage,
+            rag,
+            overdue,
+        )
+
+    return cached_page(
+        request, session, plan_id=plan.id, dates=(dates.as_at, dates.since), render=render
+    )
+
+
+def _plan_page(
+    request, plan, dates, session, user, principal, theme, owner, organisation, stage, rag, overdue
+) -> Response:
     readable = readable_plan_ids(session, principal)
     view = read_plan_view(session=session, plan=plan, as_at=dates.as_at, plan_ids=readable)
     if stage and stage not in {s.value for s in Stage}:
@@ -107,6 +132,16 @@ def read_appendix(
     session: SessionDep,
     user: CurrentUser,
 ):
+    return cached_page(
+        request,
+        session,
+        plan_id=plan.id,
+        dates=(dates.as_at, dates.since),
+        render=lambda: _appendix_page(request, plan, dates, session, user),
+    )
+
+
+def _appendix_page(request, plan, dates, session, user) -> HTMLResponse:
     report = build_appendix(session, plan, dates.as_at, since=dates.since)
     publish_form = None
     if user.role == Role.admin:

@@ -52,6 +52,7 @@ from app.reports.highlight import build_highlight, with_edited_text
 from app.reports.highlight_formats import HIGHLIGHT_FORMATS, render_highlight_html
 from app.reports.render_html import render_html
 from app.web.forms import parse_iso_date
+from app.web.page_cache import cached_page
 from app.web.templating import templates
 
 router = APIRouter()
@@ -106,6 +107,16 @@ def read_highlight(
     as_at: QueryDate = None,
 ):
     as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
+    return cached_page(
+        request,
+        session,
+        plan_id=plan.id,
+        dates=(as_at, _dates(plan, as_at).as_at),  # with no date given, today's decides
+        render=lambda: _highlight_page(request, plan, session, user, meeting, as_at),
+    )
+
+
+def _highlight_page(request, plan, session, user, meeting, as_at) -> HTMLResponse:
     chosen, report = _highlight(session, plan, meeting, as_at)
     controls = templates.env.get_template("reports/_highlight_controls.html").render(
         request=request,

@@ -1,0 +1,130 @@
+"""Report pages cached by data version: a hit for the next reader, never a stale page, never
+another person's name or CSRF token; right with two app processes on one database."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.models import User
+from app.core.passwords import hash_password
+from app.web.page_cache import pages
+from benchmarks._concurrency import ADMIN, csrf_of, running_server, signed_in_client
+from tests.conftest import app_using, sign_in
+
+PLAN = "reduced-offending-2018-21"
+REF = "OM1"
+PAGES = [
+    f"/plans/{PLAN}",
+    f"/plans/{PLAN}/reports/appendix?as_at=2021-03-31",
+    f"/plans/{PLAN}/reports/highlight",
+]
+
+
+def _viewer(session, name: str) -> tuple[str, str]:
+    email = f"viewer-{uuid.uuid4().hex[:8]}@example.org"
+    password = "lantern-orchard-river"
+    session.add(
+        User(
+            email=email,
+            display_name=name,
+            role="viewer",
+            password_hash=hash_password(password),
+            created_at=datetime.now(UTC),
+        )
+    )
+    session.commit()
+    return email, password
+
+
+def _signed_in(session, email: str, password: str) -> TestClient:
+    client = TestClient(app_using(session), raise_server_exceptions=False)
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_second_reader_gets_the_kept_page_with_their_own_name_and_token(session, path):
+    pages.clear()
+    first = _signed_in(session, *_viewer(session, "Reader <One>"))
+    second = _signed_in(session, *_viewer(session, "Reader Two & Co"))
+
+    one = first.get(path)
+    hits = pages.hits
+    two = second.get(path)
+
+    assert one.status_code == two.status_code == 200
+    assert pages.hits == hits + 1  # the second reader's page came from the cache
+    assert "Reader &lt;One&gt;" in one.text and "Reader <One>" not in one.text
+    assert "Reader Two &amp; Co" in two.text
+    assert "Reader &lt;One&gt;" not in two.text
+    assert "plantrack-name-" not in two.text and "plantrackcsrf" not in two.text
+    first_tokens = set(re.findall(r'X-CSRF-Token": "([^"]+)"', one.text))
+    second_tokens = set(re.findall(r'X-CSRF-Token": "([^"]+)"', two.text))
+    assert first_tokens and second_tokens and not first_tokens & second_tokens
+    # Apart from what is the reader's own, the pages are the same.
+    assert _impersonal(one.text) == _impersonal(two.text)
+
+
+def _impersonal(html: str) -> str:
+    html = re.sub(r'X-CSRF-Token": "[^"]+"', "", html)
+    html = re.sub(r'name="csrf_token" value="[^"]+"', "", html)
+    return html.replace("Reader &lt;One&gt;", "NAME").replace("Reader Two &amp; Co", "NAME")
+
+
+def test_roles_do_not_share_a_page(session):
+    pages.clear()
+    viewer = TestClient(app_using(session), raise_server_exceptions=False)
+    sign_in(viewer, "viewer")
+    admin = TestClient(app_using(session), raise_server_exceptions=False)
+    sign_in(admin, "admin")
+    appendix = f"/plans/{PLAN}/reports/appendix?as_at=2021-03-31"
+    assert "/reports/appendix/publish" not in viewer.get(appendix).text
+    assert "/reports/appendix/publish" in admin.get(appendix).text  # the office's own page, not the viewer's
+
+
+def test_a_write_shows_on_the_next_view_from_either_of_two_app_processes(own_database):
+    """Two servers on one database, each with a cache of its own: an update saved through
+    one is on the next page from the other, on SQLite and on PostgreSQL."""
+    url, engine = own_database
+    engine.dispose()
+    marker = f"Cache check {uuid.uuid4().hex[:8]}"
+    appendix = f"/plans/{PLAN}/reports/appendix?as_at=2021-03-31"
+    with running_server(url) as one, running_server(url) as two:
+        writer, reader = signed_in_client(one, *ADMIN), signed_in_client(two, *ADMIN)
+        try:
+            for client in (writer, reader, writer, reader):  # each keeps its copy
+                assert marker not in client.get(appendix).text
+                assert client.get(f"/plans/{PLAN}").status_code == 200
+            dashboard_before = reader.get(f"/plans/{PLAN}").text
+            action = writer.get(f"/plans/{PLAN}/actions/{REF}")
+            assert action.status_code == 200, action.text
+            version = re.search(r'name="version" value="(\d+)"', action.text).group(1)
+            saved = writer.post(
+                f"/plans/{PLAN}/actions/{REF}/updates",
+                data={
+                    "csrf_token": writer.csrf,  # type: ignore[attr-defined]
+                    "version": version,
+                    "stage": "in_progress",
+                    "rag": "red",
+                    "commentary": marker,
+                    "corrective_action": "Escalated to the board",
+                    "effective_on": "2021-03-31",
+                },
+                follow_redirects=False,
+            )
+            assert saved.status_code == 303, saved.text
+            assert marker in reader.get(appendix).text  # the other process's next page
+            assert marker in writer.get(appendix).text
+            assert reader.get(f"/plans/{PLAN}").text != dashboard_before
+        finally:
+            writer.close()
+            reader.close()
