@@ -88,7 +88,9 @@ def test_roles_do_not_share_a_page(session):
     sign_in(admin, "admin")
     appendix = f"/plans/{PLAN}/reports/appendix?as_at=2021-03-31"
     assert "/reports/appendix/publish" not in viewer.get(appendix).text
-    assert "/reports/appendix/publish" in admin.get(appendix).text  # the office's own page, not the viewer's
+    assert (
+        "/reports/appendix/publish" in admin.get(appendix).text
+    )  # the office's own page, not the viewer's
 
 
 def test_a_write_shows_on_the_next_view_from_either_of_two_app_processes(own_database):
