@@ -121,6 +121,14 @@ def readable_indicator_keys(session: Session, principal: Principal) -> frozenset
     )
 
 
+def among(plan_ids: frozenset[int] | None, plan_id: int | None) -> bool:
+    """Whether a plan is among ``plan_ids`` (from ``readable_plan_ids``; None: every plan).
+    Everything that names another plan (carried forward from or to it, its predecessor) names
+    it only if this holds: a scoped reader never sees the title or the link of a plan it may
+    not read."""
+    return plan_ids is None or plan_id in plan_ids
+
+
 def may_read_plan(session: Session, principal: Principal, plan: Plan) -> bool:
     readable = readable_plan_ids(session, principal)
     return readable is None or plan.id in readable

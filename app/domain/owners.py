@@ -145,6 +145,61 @@ def read_owners_page(*, session: Session, plan: Plan) -> OwnersPage:
     )
 
 
+@dataclass(frozen=True)
+class PlanOwner:
+    person: Person
+    organisation: Organisation
+    actions_led: int
+    groups_led: list[str]
+
+
+def list_plan_owners(
+    *, session: Session, plan: Plan, after_id: int | None, limit: int
+) -> list[PlanOwner]:
+    """A page of the plan's owners (who lead its actions or its themes' delivery groups), in
+    the order they were added (a cursor's order), after the owner ``after_id``: three queries."""
+    led = dict(
+        session.exec(
+            select(Action.lead_person_id, func.count())
+            .where(Action.plan_id == plan.id, Action.lead_person_id.is_not(None))
+            .group_by(Action.lead_person_id)
+        ).all()
+    )
+    groups: dict[int, list[str]] = {}
+    for group in session.exec(
+        select(DeliveryGroup)
+        .join(Theme, Theme.delivery_group_id == DeliveryGroup.id)
+        .where(Theme.plan_id == plan.id, DeliveryGroup.lead_person_id.is_not(None))
+        .distinct()
+        .order_by(DeliveryGroup.name)
+    ):
+        groups.setdefault(group.lead_person_id, []).append(group.name)
+    query = (
+        select(Person, Organisation)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .where(Person.id.in_(set(led) | set(groups)))
+        .order_by(Person.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        query = query.where(Person.id > after_id)
+    return [
+        PlanOwner(
+            person=person,
+            organisation=organisation,
+            actions_led=led.get(person.id, 0),
+            groups_led=groups.get(person.id, []),
+        )
+        for person, organisation in session.exec(query)
+    ]
+
+
+def new_owner(*, session: Session, person: Person) -> PlanOwner:
+    """An owner just added: they lead nothing yet."""
+    organisation = session.get(Organisation, person.organisation_id)
+    return PlanOwner(person=person, organisation=organisation, actions_led=0, groups_led=[])
+
+
 def get_person(*, session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
