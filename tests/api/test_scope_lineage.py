@@ -102,3 +102,22 @@ def test_a_refused_update_names_the_successor_only_to_who_may_read_it(session):
     assert "carried forward to Reduced Offending 2018-21 (P3)" in named
     unnamed = frozen_reason(session=session, plan=old, action=action, plan_ids=frozenset({old.id}))
     assert "carried forward to another plan" in unnamed and "Reduced Offending" not in unnamed
+
+
+def test_a_published_appendix_names_only_its_own_boards_plans(admin_client, session):
+    """A published report is kept as it was and read by anyone who reads its plan: it names
+    no other board's plan, even when the office publishes it."""
+    before = admin_client.get(f"/plans/{NEW}/reports/appendix.csv?as_at=2018-09-30")
+    assert OLD_TITLE in before.text  # the office's own copy names it while on the same board
+    move_old_plan_to_another_board(session)
+    published = admin_client.post(
+        f"/plans/{NEW}/reports/appendix/publish",
+        data={"csrf_token": admin_client.csrf, "as_at": "2018-09-30"},
+        follow_redirects=False,
+    )
+    assert published.status_code == 303, published.text[:300]
+    report = published.headers["location"]
+    for path in (report, f"{report}.csv", f"{report}.json"):
+        answer = admin_client.get(path)
+        assert answer.status_code == 200, path
+        assert "P3" in answer.text and not leaks(answer.text, OLD, OLD_TITLE), path
