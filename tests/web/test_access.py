@@ -338,6 +338,9 @@ def test_the_apis_writes_to_outcomes_and_owners_are_the_offices(app_client, sess
     events = select(func.count()).select_from(AuditEvent)
     before = session.exec(events).one()
     own_outcomes, other_owner = API_WRITES[role]
+    if role == "admin":  # the cookie writes only with its CSRF token
+        unsigned = app_client.put(f"/api/v1/plans/{SLUG}/outcomes", json={"outcomes": ["One"]})
+        assert unsigned.status_code == FORBIDDEN
     outcomes = app_client.put(
         f"/api/v1/plans/{SLUG}/outcomes", json={"outcomes": ["One"]}, headers=headers
     )
