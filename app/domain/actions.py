@@ -103,10 +103,11 @@ def read_action_page(
     plan: Plan,
     action: Action,
     user: User,
-    plan_ids: frozenset[int] | None = None,
+    plan_ids: frozenset[int] | None,
 ) -> ActionPage:
     """The action's page for ``user``; other plans (lineage) are named only if among
-    ``plan_ids``, the plans the reader may read (app.domain.access.readable_plan_ids)."""
+    ``plan_ids``, the plans the reader may read (app.domain.access.readable_plan_ids): every
+    caller says which, so none names another board's plan by forgetting to."""
     history = (
         select(StatusUpdate, User)
         .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
