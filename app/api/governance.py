@@ -4,10 +4,10 @@ audit log (the office only), under /api/v1."""
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api.http import decode_cursor, encode_cursor, read_response
+from app.api.http import Paging, PagingDep, download, page_response, paging, read_response
 from app.api.schemas import (
     AuditList,
     AuditOut,
@@ -43,8 +43,6 @@ from app.domain.indicators import (
 from app.publishing import published_file
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
-Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the last page.")]
 Key = Annotated[str, Path(max_length=100)]
 ShortName = Annotated[str, Path(max_length=60)]
 Text = Annotated[str | None, Query(max_length=200)]
@@ -148,39 +146,35 @@ def read_indicator(
 
 @router.get("/reports", response_model=PublishedList, tags=["reports"])
 def read_published_reports(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    request: Request, session: SessionDep, principal: PrincipalDep, page: PagingDep
 ):
     """Reports published for meetings, latest first, with links to their stored files."""
     entries = list_published_reports(
         session=session,
         plan_ids=readable_plan_ids(session, principal),
-        before_id=decode_cursor(cursor),
-        limit=limit + 1,
+        before_id=page.cursor_id,
+        limit=page.fetch,
     )
-    page = PublishedList(
-        items=[
-            PublishedOut(
-                id=entry.report.id,
-                plan=entry.plan.slug,
-                kind=entry.report.kind,
-                title=entry.report.title,
-                as_at=entry.report.as_at,
-                published_at=entry.report.published_at,
-                meeting=meeting_out(entry.meeting) if entry.meeting else None,
-                files=[
-                    FileLink(format=name, url=f"/api/v1/reports/{entry.report.id}/files/{name}")
-                    for name in entry.formats
-                ],
-            )
-            for entry in entries[:limit]
-        ],
-        next_cursor=encode_cursor(entries[limit - 1].report.id) if len(entries) > limit else None,
+    return page_response(
+        request,
+        PublishedList,
+        entries,
+        lambda entry: PublishedOut(
+            id=entry.report.id,
+            plan=entry.plan.slug,
+            kind=entry.report.kind,
+            title=entry.report.title,
+            as_at=entry.report.as_at,
+            published_at=entry.report.published_at,
+            meeting=meeting_out(entry.meeting) if entry.meeting else None,
+            files=[
+                FileLink(format=name, url=f"/api/v1/reports/{entry.report.id}/files/{name}")
+                for name in entry.formats
+            ],
+        ),
+        paging=page,
+        key=lambda entry: entry.report.id,
     )
-    return read_response(request, page)
 
 
 @router.get(
@@ -190,6 +184,7 @@ def read_published_reports(
     responses={200: {"description": "The file exactly as published (PDF, Word, Excel, CSV...)."}},
 )
 def read_published_file(
+    request: Request,
     report_id: PathId,
     format: Annotated[str, Path(max_length=10)],
     session: SessionDep,
@@ -208,15 +203,8 @@ def read_published_file(
         raise HTTPException(404, f"This report was not published as '{format}'.")
     entry = entries[0]
     name = f"{entry.plan.slug}-{entry.report.kind}-{entry.report.as_at.isoformat()}.{format}"
-    return Response(
-        stored.content,
-        media_type=stored.media_type,
-        headers={
-            "ETag": f'"{stored.sha256[:32]}"',
-            "Cache-Control": "private, max-age=0, must-revalidate",
-            "Content-Disposition": f'attachment; filename="{name}"',
-        },
-    )
+    etag = f'"{stored.sha256[:32]}"'
+    return download(request, stored.content, stored.media_type, name, etag=etag)
 
 
 # --- The audit log ------------------------------------------------------------------------------
@@ -227,13 +215,12 @@ def read_audit(
     request: Request,
     session: SessionDep,
     principal: OfficeDep,
+    page: Annotated[Paging, Depends(paging(100))],
     actor: Text = None,
     verb: Text = None,
     entity_type: Text = None,
     since: QueryDate = None,
     until: QueryDate = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ):
     """The audit log, newest first (the office only, with a token not restricted to plans):
     filtered as the audit page filters."""
@@ -248,24 +235,24 @@ def read_audit(
         entity_type=entity_type or None,
         since=since,
         until=until,
-        limit=limit + 1,
-        before_id=decode_cursor(cursor),
+        limit=page.fetch,
+        before_id=page.cursor_id,
     )
-    page = AuditList(
-        items=[
-            AuditOut(
-                id=event.id,
-                occurred_at=event.occurred_at,
-                actor=event.actor,
-                verb=event.verb,
-                entity_type=event.entity_type,
-                entity_id=event.entity_id,
-                summary=event.summary,
-                before=json.loads(event.before_json) if event.before_json else None,
-                after=json.loads(event.after_json) if event.after_json else None,
-            )
-            for event in events[:limit]
-        ],
-        next_cursor=encode_cursor(events[limit - 1].id) if len(events) > limit else None,
+    return page_response(
+        request,
+        AuditList,
+        events,
+        lambda event: AuditOut(
+            id=event.id,
+            occurred_at=event.occurred_at,
+            actor=event.actor,
+            verb=event.verb,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            summary=event.summary,
+            before=json.loads(event.before_json) if event.before_json else None,
+            after=json.loads(event.after_json) if event.after_json else None,
+        ),
+        paging=page,
+        key=lambda event: event.id,
     )
-    return read_response(request, page)

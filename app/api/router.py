@@ -7,25 +7,21 @@ problem details (app.api.problems)."""
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api.governance import router as governance_router
-from app.api.http import (
-    conditional,
-    decode_cursor,
-    digest,
-    encode_cursor,
-    read_response,
-    to_json,
-)
+from app.api.http import PagingDep, digest, download, page_response, read_response, to_json
+from app.api.plan_parts import router as plan_parts_router
 from app.api.schemas import (
     ActionDetail,
     ActionList,
     ActionOut,
     LastUpdate,
+    LinkedAction,
     MilestoneOut,
     PlanCreated,
     PlanDetail,
@@ -98,8 +94,6 @@ COMMON_ERRORS = {
 api_router = APIRouter(
     dependencies=[Depends(get_principal), Depends(verify_api_csrf)], responses=COMMON_ERRORS
 )
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
-Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the last page.")]
 
 
 # --- Plans -----------------------------------------------------------------------------------
@@ -126,26 +120,23 @@ def board_names(session) -> dict[int, str]:
 
 
 @api_router.get("/plans", response_model=PlanList, tags=["plans"])
-def read_plans(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-):
+def read_plans(request: Request, session: SessionDep, principal: PrincipalDep, page: PagingDep):
     """The plans this principal may read, in the order they were made, a page at a time."""
     plans = list_plans_after(
         session=session,
         plan_ids=readable_plan_ids(session, principal),
-        after_id=decode_cursor(cursor),
-        limit=limit + 1,
+        after_id=page.cursor_id,
+        limit=page.fetch,
     )
     boards = board_names(session)
-    page = PlanList(
-        items=[plan_out(plan, boards) for plan in plans[:limit]],
-        next_cursor=encode_cursor(plans[limit - 1].id) if len(plans) > limit else None,
+    return page_response(
+        request,
+        PlanList,
+        plans,
+        lambda plan: plan_out(plan, boards),
+        paging=page,
+        key=lambda plan: plan.id,
     )
-    return read_response(request, page)
 
 
 @api_router.get("/plans/{slug}", response_model=PlanDetail, tags=["plans"])
@@ -175,9 +166,19 @@ PRODUCED_AT_FOR_ETAG = datetime(2000, 1, 1, tzinfo=UTC)
 
 @api_router.get("/plans/{slug}/reports/appendix", response_model=AppendixReport, tags=["reports"])
 def read_appendix_report(
-    request: Request, plan: ApiPlanDep, dates: ApiDatesDep, session: SessionDep
+    request: Request,
+    plan: ApiPlanDep,
+    dates: ApiDatesDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ):
-    report = build_appendix(session, plan, dates.as_at, since=dates.since)
+    report = build_appendix(
+        session,
+        plan,
+        dates.as_at,
+        since=dates.since,
+        plan_ids=readable_plan_ids(session, principal),
+    )
     # produced_at changes every time: the ETag is of the figures, not of the moment.
     figures = to_json(report.model_copy(update={"produced_at": PRODUCED_AT_FOR_ETAG}))
     return read_response(request, report, etag=f'"{digest(figures)}"')
@@ -347,6 +348,15 @@ def read_actions(
     return read_response(request, actions)
 
 
+def linked_action(plan: Plan, action: Action) -> LinkedAction:
+    return LinkedAction(
+        plan=plan.slug,
+        plan_title=plan.title,
+        ref=action.ref,
+        url=f"/api/v1/plans/{plan.slug}/actions/{quote(action.ref, safe='')}",
+    )
+
+
 @api_router.get("/plans/{slug}/actions/{ref}", response_model=ActionDetail, tags=["actions"])
 def read_action(
     request: Request,
@@ -361,7 +371,13 @@ def read_action(
     view = read_plan_view(session=session, plan=plan, as_at=dates.as_at)
     titles = {theme_view.theme.id: theme_view.theme.title for theme_view in view.themes}
     status = next(s for tv in view.themes for s in tv.statuses if s.action.id == action.id)
-    page = read_action_page(session=session, plan=plan, action=action, user=principal.user)
+    page = read_action_page(
+        session=session,
+        plan=plan,
+        action=action,
+        user=principal.user,
+        plan_ids=readable_plan_ids(session, principal),
+    )
     detail = ActionDetail(
         **action_out(status, view, dates.as_at, titles).model_dump(),
         plan=plan.slug,
@@ -375,6 +391,8 @@ def read_action(
             for m in page.milestones
         ],
         frozen=page.frozen,
+        carried_forward_from=[linked_action(*pair) for pair in page.lineage],
+        carried_forward_to=[linked_action(*pair) for pair in page.successors],
     )
     # The version first (what If-Match checks), then the body's digest (what If-None-Match
     # needs: an approval or an edit changes the action without a new version).
@@ -407,7 +425,13 @@ def read_updates(
     principal: PrincipalDep,
 ):
     """The action's updates, newest first (viewers: approved ones only, as on its page)."""
-    page = read_action_page(session=session, plan=plan, action=action, user=principal.user)
+    page = read_action_page(
+        session=session,
+        plan=plan,
+        action=action,
+        user=principal.user,
+        plan_ids=readable_plan_ids(session, principal),
+    )
     updates = UpdateList(
         plan=plan.slug,
         ref=action.ref,
@@ -484,7 +508,12 @@ def create_update(
     )
     try:
         created = record_update(
-            session, action=action, plan=plan, user=principal.user, update_in=update_in
+            session,
+            action=action,
+            plan=plan,
+            user=principal.user,
+            update_in=update_in,
+            plan_ids=readable_plan_ids(session, principal),
         )
     except UpdateNotAllowed as refused:
         raise ApiProblem(409, refused.message) from None
@@ -521,14 +550,28 @@ def create_update(
 # --- For Power BI and Excel --------------------------------------------------------------------
 
 
-def _feed(plan, dates, session) -> FeedTable:
-    return feed_rows(build_appendix(session, plan, dates.as_at, since=dates.since))
+def _feed(plan, dates, session, principal) -> FeedTable:
+    return feed_rows(
+        build_appendix(
+            session,
+            plan,
+            dates.as_at,
+            since=dates.since,
+            plan_ids=readable_plan_ids(session, principal),
+        )
+    )
 
 
 @api_router.get("/plans/{slug}/actions-as-at", response_model=FeedTable, tags=["feeds"])
-def read_actions_as_at(request: Request, plan: ApiPlanDep, dates: ApiDatesDep, session: SessionDep):
+def read_actions_as_at(
+    request: Request,
+    plan: ApiPlanDep,
+    dates: ApiDatesDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+):
     """One row per action as at a date (the appendix's figures), for Power BI and Excel."""
-    return read_response(request, _feed(plan, dates, session))
+    return read_response(request, _feed(plan, dates, session, principal))
 
 
 @api_router.get(
@@ -543,14 +586,19 @@ def read_actions_as_at(request: Request, plan: ApiPlanDep, dates: ApiDatesDep, s
     },
 )
 def read_actions_as_at_csv(
-    request: Request, plan: ApiPlanDep, dates: ApiDatesDep, session: SessionDep
+    request: Request,
+    plan: ApiPlanDep,
+    dates: ApiDatesDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ):
-    table = _feed(plan, dates, session)
-    response = conditional(request, render_feed_csv(table), "text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{plan.slug}-actions-as-at-{dates.as_at.isoformat()}.csv"'
+    return download(
+        request,
+        render_feed_csv(_feed(plan, dates, session, principal)),
+        "text/csv; charset=utf-8",
+        f"{plan.slug}-actions-as-at-{dates.as_at.isoformat()}.csv",
     )
-    return response
 
 
+api_router.include_router(plan_parts_router)
 api_router.include_router(governance_router)

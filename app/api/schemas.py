@@ -127,6 +127,13 @@ class MilestoneOut(BaseModel):
     achieved_on: date | None
 
 
+class LinkedAction(BaseModel):
+    plan: str = Field(description="The other plan's slug.")
+    plan_title: str
+    ref: str
+    url: str = Field(description="The action in the API.")
+
+
 class ActionDetail(ActionOut):
     plan: str
     as_at: date
@@ -134,6 +141,13 @@ class ActionDetail(ActionOut):
     partners: list[str]
     milestones: list[MilestoneOut]
     frozen: str | None = Field(description="Why no more updates are taken, if so.")
+    carried_forward_from: list[LinkedAction] = Field(
+        description="The actions it was carried forward from, nearest first: only in plans "
+        "this principal may read."
+    )
+    carried_forward_to: list[LinkedAction] = Field(
+        description="Where it was carried forward to: only plans this principal may read."
+    )
 
 
 class UpdateOut(BaseModel):
@@ -276,3 +290,98 @@ class AuditOut(BaseModel):
 class AuditList(BaseModel):
     items: list[AuditOut]
     next_cursor: str | None
+
+
+# --- Outcomes, milestones and owners ---------------------------------------------------------
+
+
+class OutcomeOut(BaseModel):
+    position: int
+    title: str
+
+
+class OutcomeList(BaseModel):
+    plan: str
+    items: list[OutcomeOut] = Field(description="In the plan's order.")
+
+
+class OutcomesReplace(BaseModel):
+    """The plan's outcomes become these, in this order (blank lines are dropped); checked as
+    the plan's outcomes page checks them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcomes": [
+                        "Fewer people reoffend.",
+                        "Victims feel supported through the justice system.",
+                    ]
+                }
+            ]
+        }
+    )
+
+    outcomes: list[str] = Field(max_length=200)
+
+
+class MilestoneItem(MilestoneOut):
+    id: int
+    action: str | None = Field(description="The ref of the action it marks; null: the plan's.")
+
+
+class MilestoneList(BaseModel):
+    plan: str
+    items: list[MilestoneItem] = Field(description="In the order they were added.")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null: last.")
+
+
+class OwnerOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "role": "Head of Offender Management",
+                    "organisation": "NPS",
+                    "organisation_name": "National Probation Service",
+                    "actions_led": 4,
+                    "delivery_groups": ["Offender Management"],
+                }
+            ]
+        }
+    )
+
+    id: int = Field(description="Filter the plan's actions by it: ?owner=.")
+    role: str
+    organisation: str = Field(description="The organisation's short name.")
+    organisation_name: str
+    actions_led: int = Field(description="Of this plan's actions.")
+    delivery_groups: list[str] = Field(description="The delivery groups of this plan it leads.")
+
+
+class OwnerList(BaseModel):
+    plan: str
+    items: list[OwnerOut] = Field(description="Who leads the plan's actions or delivery groups.")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null: last.")
+
+
+class OwnerCreate(BaseModel):
+    """A new owner: a role at an organisation (created when new), checked as the owners page
+    checks it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "Head of Community Safety",
+                    "organisation": "Northtown Council",
+                    "email": "community.safety@northtown.example",
+                }
+            ]
+        }
+    )
+
+    role: str = ""
+    organisation: str = Field("", description="An organisation's name or short name, or a new one.")
+    email: str = Field("", description="Optional.")

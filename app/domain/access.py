@@ -121,6 +121,23 @@ def readable_indicator_keys(session: Session, principal: Principal) -> frozenset
     )
 
 
+def among(plan_ids: frozenset[int] | None, plan_id: int | None) -> bool:
+    """Whether a plan is among ``plan_ids`` (from ``readable_plan_ids``; None: every plan).
+    Everything that names another plan (carried forward from or to it, its predecessor) names
+    it only if this holds: a scoped reader never sees the title or the link of a plan it may
+    not read."""
+    return plan_ids is None or plan_id in plan_ids
+
+
+def board_plan_ids(session: Session, plan: Plan) -> frozenset[int]:
+    """The plans a report published for ``plan`` may name: its board's (a plan with no board:
+    itself). A published report is kept as it was and read by anyone who may read its plan,
+    a person scoped to the plan's board among them, so it names no other board's plan."""
+    if plan.board_id is None:
+        return frozenset({plan.id})
+    return frozenset(session.exec(select(Plan.id).where(Plan.board_id == plan.board_id)))
+
+
 def may_read_plan(session: Session, principal: Principal, plan: Plan) -> bool:
     readable = readable_plan_ids(session, principal)
     return readable is None or plan.id in readable

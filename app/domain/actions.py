@@ -18,6 +18,7 @@ from app.core.models import (
     Theme,
     User,
 )
+from app.domain.access import among
 from app.domain.updates import frozen_message
 
 # A chain of carried-forward actions longer than this is a data error, not a history.
@@ -38,14 +39,20 @@ class ActionPage:
     partners: list[Organisation]
     milestones: list[Milestone]
     history: list[tuple[StatusUpdate, User | None]]
-    lineage: list[tuple[Plan, Action]]  # where it came from: nearest first
-    successors: list[tuple[Plan, Action]]  # where it was carried forward to
+    # Where it came from, nearest first, and where it was carried forward to: only plans the
+    # reader may read are named (app.domain.access.among).
+    lineage: list[tuple[Plan, Action]]
+    successors: list[tuple[Plan, Action]]
+    # Carried forward at all, named or not: it then takes no more updates.
+    carried_forward: bool = False
 
     @property
     def frozen(self) -> str | None:
         """Why no more updates are taken, if so."""
         return frozen_message(
-            plan=self.plan, successor=self.successors[0] if self.successors else None
+            plan=self.plan,
+            successor=self.successors[0] if self.successors else None,
+            carried_forward=self.carried_forward,
         )
 
     @property
@@ -54,9 +61,12 @@ class ActionPage:
         return next((u for u, _ in self.history if u.review_state == ReviewState.approved), None)
 
 
-def action_lineage(*, session: Session, action: Action) -> list[tuple[Plan, Action]]:
+def action_lineage(
+    *, session: Session, action: Action, plan_ids: frozenset[int] | None = None
+) -> list[tuple[Plan, Action]]:
     """The actions this one was carried forward from, nearest first: one recursive query,
-    however long the chain."""
+    however long the chain. The chain stops at the first plan not among ``plan_ids`` (those the
+    reader may read; None: every plan): what came before it is not named either."""
     if action.carried_forward_from_id is None:
         return []
     chain = (
@@ -79,10 +89,25 @@ def action_lineage(*, session: Session, action: Action) -> list[tuple[Plan, Acti
         .join(Plan, Plan.id == Action.plan_id)
         .order_by(chain.c.depth)
     ).all()
-    return [(plan, origin) for origin, plan, _depth in rows]
+    named: list[tuple[Plan, Action]] = []
+    for origin, plan, _depth in rows:
+        if not among(plan_ids, plan.id):
+            break
+        named.append((plan, origin))
+    return named
 
 
-def read_action_page(*, session: Session, plan: Plan, action: Action, user: User) -> ActionPage:
+def read_action_page(
+    *,
+    session: Session,
+    plan: Plan,
+    action: Action,
+    user: User,
+    plan_ids: frozenset[int] | None,
+) -> ActionPage:
+    """The action's page for ``user``; other plans (lineage) are named only if among
+    ``plan_ids``, the plans the reader may read (app.domain.access.readable_plan_ids): every
+    caller says which, so none names another board's plan by forgetting to."""
     history = (
         select(StatusUpdate, User)
         .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
@@ -95,7 +120,7 @@ def read_action_page(*, session: Session, plan: Plan, action: Action, user: User
     )
     if user.role == Role.viewer:
         history = history.where(StatusUpdate.review_state == ReviewState.approved)
-    successors = [
+    all_successors = [
         (successor_plan, successor)
         for successor, successor_plan in session.exec(
             select(Action, Plan)
@@ -104,6 +129,7 @@ def read_action_page(*, session: Session, plan: Plan, action: Action, user: User
             .order_by(Plan.period_start)
         )
     ]
+    successors = [pair for pair in all_successors if among(plan_ids, pair[0].id)]
     return ActionPage(
         plan=plan,
         action=action,
@@ -128,6 +154,24 @@ def read_action_page(*, session: Session, plan: Plan, action: Action, user: User
             )
         ),
         history=list(session.exec(history)),
-        lineage=action_lineage(session=session, action=action),
+        lineage=action_lineage(session=session, action=action, plan_ids=plan_ids),
         successors=successors,
+        carried_forward=bool(all_successors),
     )
+
+
+def list_milestones(
+    *, session: Session, plan: Plan, after_id: int | None, limit: int
+) -> list[tuple[Milestone, str | None]]:
+    """A page of the plan's milestones, each with its action's ref (None: the plan's own), in
+    the order they were made (a cursor's order), after the milestone ``after_id``."""
+    query = (
+        select(Milestone, Action.ref)
+        .outerjoin(Action, Action.id == Milestone.action_id)
+        .where(Milestone.plan_id == plan.id)
+        .order_by(Milestone.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        query = query.where(Milestone.id > after_id)
+    return [(milestone, ref) for milestone, ref in session.exec(query)]

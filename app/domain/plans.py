@@ -18,6 +18,7 @@ from app.core.models import (
     Stage,
     Theme,
 )
+from app.domain.access import among
 from app.domain.as_at import awaits_closing, plan_state_text, resolve_dates
 from app.domain.progress import PlanProgress, progress_as_at, progress_from_snapshot
 from app.domain.snapshot import PlanSnapshot, plan_snapshot
@@ -179,7 +180,7 @@ def read_plan_view(
         plan=plan,
         board=session.get(Board, plan.board_id) if plan.board_id else None,
         predecessor=session.get(Plan, plan.predecessor_id)
-        if plan.predecessor_id and (plan_ids is None or plan.predecessor_id in plan_ids)
+        if plan.predecessor_id and among(plan_ids, plan.predecessor_id)
         else None,
         outcomes=list(
             session.exec(
@@ -231,3 +232,10 @@ def list_plans_after(
     if plan_ids is not None:
         query = query.where(Plan.id.in_(plan_ids))
     return list(session.exec(query))
+
+
+def list_outcomes(*, session: Session, plan: Plan) -> list[Outcome]:
+    """The plan's outcomes, in their order."""
+    return list(
+        session.exec(select(Outcome).where(Outcome.plan_id == plan.id).order_by(Outcome.position))
+    )

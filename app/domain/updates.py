@@ -22,6 +22,7 @@ from app.core.models import (
     StatusUpdate,
     User,
 )
+from app.domain.access import among
 from app.domain.audit import record_event
 from app.domain.rag import RAG_LABELS, STAGE_LABELS, allowed_rags
 from app.domain.timescales import TimescaleError, require_timescale, uk_date
@@ -56,8 +57,11 @@ class UpdateNotAllowed(Exception):
         self.message = message
 
 
-def frozen_message(*, plan: Plan, successor: tuple[Plan, Action] | None) -> str | None:
+def frozen_message(
+    *, plan: Plan, successor: tuple[Plan, Action] | None, carried_forward: bool = False
+) -> str | None:
     """Why an action takes no more updates (its plan is closed, or it was carried forward to
+    ``successor``, or to a plan the reader may not read: ``carried_forward`` with no
     ``successor``), or None when it does."""
     if plan.status == PlanStatus.closed:
         return (
@@ -70,18 +74,24 @@ def frozen_message(*, plan: Plan, successor: tuple[Plan, Action] | None) -> str 
             f"This action was carried forward to {next_plan.short_title} ({copy.ref}): record "
             "its progress there."
         )
+    if carried_forward:
+        return "This action was carried forward to another plan: it takes no more updates here."
     return None
 
 
-def frozen_reason(*, session: Session, plan: Plan, action: Action) -> str | None:
-    successor = session.exec(
+def frozen_reason(
+    *, session: Session, plan: Plan, action: Action, plan_ids: frozenset[int] | None = None
+) -> str | None:
+    """Why the action takes no more updates; its successor is named only if among
+    ``plan_ids`` (the plans the writer may read; None: every plan)."""
+    successors = session.exec(
         select(Plan, Action)
         .join(Plan, Plan.id == Action.plan_id)
         .where(Action.carried_forward_from_id == action.id)
         .order_by(Plan.period_start)
-        .limit(1)
-    ).first()
-    return frozen_message(plan=plan, successor=tuple(successor) if successor else None)
+    ).all()
+    named = next((tuple(row) for row in successors if among(plan_ids, row[0].id)), None)
+    return frozen_message(plan=plan, successor=named, carried_forward=bool(successors))
 
 
 @dataclass
@@ -179,11 +189,12 @@ def record_update(
     user: User,
     update_in: UpdateIn,
     today: date | None = None,
+    plan_ids: frozenset[int] | None = None,
 ) -> StatusUpdate:
     """Append a status update; raise UpdateNotAllowed, UpdateRejected or UpdateConflict and
-    write nothing."""
+    write nothing. ``plan_ids``: the plans the writer may read, the only ones a refusal names."""
     today = today or date.today()
-    refusal = frozen_reason(session=session, plan=plan, action=action)
+    refusal = frozen_reason(session=session, plan=plan, action=action, plan_ids=plan_ids)
     if refusal:
         raise UpdateNotAllowed(refusal)
     errors = validate_update(plan=plan, update_in=update_in, today=today)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, computed_field
 from sqlmodel import Session, select
 
 from app.core.models import Action, Board, DeliveryGroup, Organisation, Person, Plan, Stage
+from app.domain.access import among
 from app.domain.as_at import Comparison, comparison
 from app.domain.progress import headline, ratings_label
 from app.domain.rag import RAG_LABELS, RAG_LETTERS, SCHEME_NAMES, SEVERITY, STAGE_LABELS, ratings
@@ -205,8 +206,11 @@ def build_appendix(
     *,
     since: date | None = None,
     produced_at: datetime | None = None,
+    plan_ids: frozenset[int] | None = None,
 ) -> AppendixReport:
-    """The Progress Tracking appendix of ``plan`` as at ``as_at``, in a fixed number of queries."""
+    """The Progress Tracking appendix of ``plan`` as at ``as_at``, in a fixed number of queries.
+    Actions carried forward from or to another plan name it only if it is among ``plan_ids``
+    (the plans the reader may read, app.domain.access; None: every plan)."""
     compared = comparison(session, plan, as_at, since)
     since = compared.since
     snapshot = plan_snapshot(session=session, plan=plan, as_at=as_at)
@@ -223,8 +227,8 @@ def build_appendix(
         session, DeliveryGroup, {t.delivery_group_id for t in themes if t.delivery_group_id}
     )
     board = session.get(Board, plan.board_id) if plan.board_id else None
-    origins = _links_from(session, {a.carried_forward_from_id for a in actions} - {None})
-    successors = _links_to(session, [a.id for a in actions])
+    origins = _links_from(session, {a.carried_forward_from_id for a in actions} - {None}, plan_ids)
+    successors = _links_to(session, [a.id for a in actions], plan_ids)
 
     theme_titles = {theme.id: theme.title for theme in themes}
 
@@ -315,7 +319,9 @@ def _by_id(session: Session, model, ids: set[int]) -> dict:
     return {item.id: item for item in session.exec(select(model).where(model.id.in_(ids)))}
 
 
-def _links_from(session: Session, action_ids: set[int]) -> dict[int, PlanLink]:
+def _links_from(
+    session: Session, action_ids: set[int], plan_ids: frozenset[int] | None
+) -> dict[int, PlanLink]:
     """The originals that actions were carried forward from, keyed by the original's id."""
     if not action_ids:
         return {}
@@ -327,10 +333,13 @@ def _links_from(session: Session, action_ids: set[int]) -> dict[int, PlanLink]:
             plan_slug=plan.slug, plan_title=plan.title, ref=action.ref, title=action.title
         )
         for action, plan in rows
+        if among(plan_ids, plan.id)
     }
 
 
-def _links_to(session: Session, action_ids: list[int]) -> dict[int, PlanLink]:
+def _links_to(
+    session: Session, action_ids: list[int], plan_ids: frozenset[int] | None
+) -> dict[int, PlanLink]:
     """The successors actions were carried forward into, keyed by the original's id."""
     if not action_ids:
         return {}
@@ -344,4 +353,5 @@ def _links_to(session: Session, action_ids: list[int]) -> dict[int, PlanLink]:
             plan_slug=plan.slug, plan_title=plan.title, ref=action.ref, title=action.title
         )
         for action, plan in rows
+        if among(plan_ids, plan.id)
     }

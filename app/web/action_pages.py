@@ -43,7 +43,13 @@ def action_page_response(
     status_code: int = 200,
     notice: str | None = None,
 ):
-    page = read_action_page(session=session, plan=plan, action=action, user=user)
+    page = read_action_page(
+        session=session,
+        plan=plan,
+        action=action,
+        user=user,
+        plan_ids=readable_plan_ids(session, cookie_principal(user)),
+    )
     may_update = can_update_action(session, user=user, action=action)
     current = page.current
     defaults = {
@@ -162,7 +168,14 @@ def create_update(
             errors={"effective_on": date_error},
         )
     try:
-        created = record_update(session, action=action, plan=plan, user=user, update_in=update_in)
+        created = record_update(
+            session,
+            action=action,
+            plan=plan,
+            user=user,
+            update_in=update_in,
+            plan_ids=readable_plan_ids(session, cookie_principal(user)),
+        )
     except UpdateNotAllowed as refused:
         raise HTTPException(409, refused.message) from None
     except UpdateRejected as rejected:

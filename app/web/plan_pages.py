@@ -6,7 +6,7 @@ from markupsafe import Markup
 
 from app.core.models import Role, Stage
 from app.deps import CurrentUser, PagePrincipal, PlanDep, ReportDatesDep, SessionDep
-from app.domain.access import readable_plan_ids
+from app.domain.access import cookie_principal, readable_plan_ids
 from app.domain.action_filters import ActionFilters as Filters
 from app.domain.as_at import plan_state_notice
 from app.domain.auth import editable_action_ids
@@ -142,7 +142,13 @@ def read_appendix(
 
 
 def _appendix_page(request, plan, dates, session, user) -> HTMLResponse:
-    report = build_appendix(session, plan, dates.as_at, since=dates.since)
+    report = build_appendix(
+        session,
+        plan,
+        dates.as_at,
+        since=dates.since,
+        plan_ids=readable_plan_ids(session, cookie_principal(user)),
+    )
     publish_form = None
     if user.role == Role.admin:
         publish_form = Markup(
@@ -170,7 +176,13 @@ def read_appendix_file(
 ):
     if extension not in FORMATS or extension == "html":
         raise HTTPException(404, f"The appendix is not available as '{extension}'.")
-    report = build_appendix(session, plan, dates.as_at, since=dates.since)
+    report = build_appendix(
+        session,
+        plan,
+        dates.as_at,
+        since=dates.since,
+        plan_ids=readable_plan_ids(session, cookie_principal(user)),
+    )
     output = FORMATS[extension]
     return Response(
         output.render(report),

@@ -23,7 +23,7 @@ from app.deps import (
     SessionDep,
     date_or_parts,
 )
-from app.domain.access import may_read_plan
+from app.domain.access import board_plan_ids, may_read_plan
 from app.domain.as_at import AsAtError, plan_state_notice, resolve_dates
 from app.domain.boards import (
     MeetingCancelled,
@@ -194,7 +194,11 @@ def create_appendix_publication(
     chosen = _plans_meeting(session, plan, meeting) or default_meeting(
         session=session, plan=plan, as_at=dates.as_at
     )
-    report = build_appendix(session, plan, dates.as_at, since=dates.since)
+    # Published reports are kept as they were: they name only plans every reader of this one
+    # may read (its board's), whoever reads them later.
+    report = build_appendix(
+        session, plan, dates.as_at, since=dates.since, plan_ids=board_plan_ids(session, plan)
+    )
     return _publish(session, plan=plan, meeting=chosen, report=report, user=user)
 
 

@@ -61,6 +61,9 @@ def operations(schema):
         "/api/v1/plans/{slug}/reports/appendix",
         "/api/v1/plans/{slug}/actions/{ref}/updates",
         "/api/v1/plans/{slug}/actions-as-at.csv",
+        "/api/v1/plans/{slug}/outcomes",
+        "/api/v1/plans/{slug}/milestones",
+        "/api/v1/plans/{slug}/owners",
         "/api/v1/audit",
     }
     return found

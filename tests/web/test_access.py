@@ -65,6 +65,9 @@ GET_ROUTES = {
         ALLOWED,
         ALLOWED,
     ),
+    f"/api/v1/plans/{SLUG}/outcomes": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/milestones": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
+    f"/api/v1/plans/{SLUG}/owners": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
     "/api/v1/boards": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
     "/api/v1/boards/OMCDB": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
     "/api/v1/indicators": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
@@ -144,6 +147,17 @@ GET_ROUTES = {
         NOT_FOUND,
     ),
     "/api/v1/boards/PFCP": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, NOT_FOUND, NOT_FOUND),
+    **{
+        f"/api/v1/plans/{OTHER_BOARD}/{part}": (
+            UNAUTHORISED,
+            ALLOWED,
+            ALLOWED,
+            ALLOWED,
+            NOT_FOUND,
+            NOT_FOUND,
+        )
+        for part in ("outcomes", "milestones", "owners")
+    },
     "/accounts": (SIGN_IN, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN),
     "/api/v1/reports": (UNAUTHORISED, ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED),
     "/api/v1/audit": (UNAUTHORISED, FORBIDDEN, FORBIDDEN, ALLOWED, FORBIDDEN, FORBIDDEN),
@@ -299,6 +313,45 @@ def test_every_change_is_checked_on_the_server(
         assert response.status_code == expected, response.text[:500]
     if response.status_code != 303:
         assert session.exec(updates).one() == before
+
+
+# The API's writes to a plan's outcomes and owners: the office only; another board's plan is not
+# found by a scoped person, before anything else is checked. Nothing is written when refused.
+API_WRITES = {
+    "anonymous": (UNAUTHORISED, UNAUTHORISED),
+    "viewer": (FORBIDDEN, FORBIDDEN),
+    "omrr.lead@plantrack.example": (FORBIDDEN, FORBIDDEN),
+    "admin": (ALLOWED, 201),
+    SCOPED_VIEWER: (FORBIDDEN, NOT_FOUND),
+    SCOPED_EDITOR: (FORBIDDEN, NOT_FOUND),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_apis_writes_to_outcomes_and_owners_are_the_offices(app_client, session, role):
+    from sqlmodel import func, select
+
+    from app.core.models import AuditEvent
+
+    csrf = signed_in(app_client, role, session)
+    headers = {"X-CSRF-Token": csrf} if role != "anonymous" else {}
+    events = select(func.count()).select_from(AuditEvent)
+    before = session.exec(events).one()
+    own_outcomes, other_owner = API_WRITES[role]
+    if role == "admin":  # the cookie writes only with its CSRF token
+        unsigned = app_client.put(f"/api/v1/plans/{SLUG}/outcomes", json={"outcomes": ["One"]})
+        assert unsigned.status_code == FORBIDDEN
+    outcomes = app_client.put(
+        f"/api/v1/plans/{SLUG}/outcomes", json={"outcomes": ["One"]}, headers=headers
+    )
+    assert outcomes.status_code == own_outcomes, outcomes.text[:300]
+    owner = app_client.post(
+        f"/api/v1/plans/{OTHER_BOARD}/owners",
+        json={"role": "Matrix lead", "organisation": "OPCC"},
+        headers=headers,
+    )
+    assert owner.status_code == other_owner, owner.text[:300]
+    assert session.exec(events).one() == before + (2 if role == "admin" else 0)
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token-value"])
