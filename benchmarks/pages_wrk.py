@@ -29,6 +29,7 @@ The machine's load average is printed at the start, at each step and at the end.
 import argparse
 import html
 import io
+import math
 import os
 import re
 import shutil
@@ -188,8 +189,9 @@ def interleaved(
     static: bool = True,
 ) -> Interleaved:
     """Short wrk runs, static file then page (or the pages alone), for each page in turn,
-    ``rounds`` times. A slow page's runs last long enough for about ten of its requests (at
-    most ``longest`` seconds): a run that ends before its first answer would count nothing."""
+    ``rounds`` times. A slow page's runs last long enough for about eight of its requests (at
+    most ``longest`` seconds, lengthened after a run that finished fewer): a run that ends
+    before its first answer would count nothing."""
     cookie = cookie_header(client)
     result = Interleaved()
     durations = {}
@@ -216,16 +218,19 @@ def interleaved(
             before = wrk(base + STATIC, seconds, cookie=cookie, close=close) if static else None
             page = wrk(base + path, durations[name], cookie=cookie, close=close)
             drained()
+            ran = durations[name]
+            if page.requests < 8 and durations[name] < longest:  # too few to count: longer
+                durations[name] = min(longest, math.ceil(ran * 8 / max(page.requests, 1)))
             if (before and before.bad) or page.bad:
                 note(f"   !! errors: static {before.bad if before else 0}, page {page.bad}")
             result.page[name].append(page.rps)
             line = f"{n:>5}  {name:<28}"
             if before:
                 result.static[name].append(before.rps)
-                line += f"{before.rps:>14.1f}{page.rps:>12.2f}{durations[name]:>5}s"
+                line += f"{before.rps:>14.1f}{page.rps:>12.2f}{ran:>5}s"
                 line += f"{before.rps / page.rps:>7.1f}x" if page.rps else f"{'–':>8}"
             else:
-                line += f"{'':>14}{page.rps:>12.2f}{durations[name]:>5}s"
+                line += f"{'':>14}{page.rps:>12.2f}{ran:>5}s"
             note(line)
     return result
 
@@ -460,6 +465,8 @@ def follow_pdf(client: httpx.Client, address: str, outcome: PdfWait) -> None:
             if time.perf_counter() - started > PDF_TIMEOUT:
                 raise TimeoutError(f"no PDF after {PDF_TIMEOUT:.0f} s")
             following, htmx_next, wait = next_request(body.decode("utf-8", "replace"))
+            if redirect := response.headers.get("HX-Redirect"):  # HTMX goes there, whole page
+                following, htmx_next, wait = redirect, False, 0.0
             if following:
                 address = urljoin(str(response.url), following)
                 htmx = htmx_next
