@@ -450,7 +450,9 @@ def follow_pdf(client: httpx.Client, address: str, outcome: PdfWait) -> None:
     try:
         while True:
             headers = {"HX-Request": "true"} if htmx else {}
-            with client.stream("GET", address, headers=headers, follow_redirects=True) as response:
+            with client.stream(
+                "GET", address, headers=headers, follow_redirects=True, timeout=PDF_TIMEOUT
+            ) as response:
                 if not outcome.first_response:
                     outcome.first_response = time.perf_counter() - started
                 body = response.read()
