@@ -596,7 +596,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter runs")
     args = parser.parse_args()
-    rounds, seconds, longest = (1, 2.0, 5.0) if args.quick else (3, 3.0, 8.0)
+    rounds, seconds, longest = (1, 2.0, 5.0) if args.quick else (3, 3.0, 6.0)
     began = time.monotonic()
     note(
         f"pages_wrk: {'quick, ' if args.quick else ''}{rounds} rounds of {seconds:g} s wrk runs, "
