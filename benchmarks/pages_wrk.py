@@ -1,6 +1,6 @@
 """Issue 14's table, measured: every row printed beside its goal.
 
-    .venv/bin/python benchmarks/pages_wrk.py            # about 5 minutes
+    .venv/bin/python benchmarks/pages_wrk.py            # about 6 minutes
     .venv/bin/python benchmarks/pages_wrk.py --quick    # shorter runs, rougher figures
 
 Needs wrk (`apt-get install wrk`). A fresh SQLite database with the demo data, a generated plan
@@ -404,14 +404,16 @@ def attribute_values(page: str, attribute: str) -> list[str]:
     return [html.unescape(v) for v in re.findall(rf'\b{attribute}="([^"]*)"', page)]
 
 
-def pdf_link(page: str) -> str | None:
-    """The appendix PDF's address on the appendix page: an hx-get or link mentioning PDF."""
-    for candidate in attribute_values(page, "hx-get") + attribute_values(page, "href"):
-        if "pdf" in candidate.lower() and "appendix" in candidate.lower():
-            return candidate
+def pdf_link(page: str) -> tuple[str, bool] | None:
+    """The appendix PDF's address on the appendix page (an hx-get or a link mentioning PDF),
+    and whether HTMX requests it (an hx-get)."""
+    for attribute in ("hx-get", "href"):
+        for candidate in attribute_values(page, attribute):
+            if "pdf" in candidate.lower() and "appendix" in candidate.lower():
+                return candidate, attribute == "hx-get"
     for href, text in re.findall(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>(.*?)</a>', page, re.S):
         if re.sub(r"<[^>]+>", "", text).strip().upper().startswith("PDF"):
-            return html.unescape(href)
+            return html.unescape(href), False
     return None
 
 
@@ -443,10 +445,9 @@ class PdfWait:
     error: str = ""
 
 
-def follow_pdf(client: httpx.Client, address: str, outcome: PdfWait) -> None:
+def follow_pdf(client: httpx.Client, address: str, htmx: bool, outcome: PdfWait) -> None:
     """Request the PDF as a browser would, following a "Preparing PDF..." page until the file."""
     started = time.perf_counter()
-    htmx = False
     try:
         while True:
             headers = {"HX-Request": "true"} if htmx else {}
@@ -491,16 +492,16 @@ def pdf_over_http(database_url: str, *, seconds: float) -> PdfOverHttp:
     with plantrack_serve(database_url) as base, closing(signed_in_client(base, *ADMIN)) as client:
         cookie = cookie_header(client)
         appendix = f"/plans/{LARGE}/reports/appendix?as_at={LARGE_AS_AT}"
-        address = pdf_link(client.get(appendix).text)
-        if address is None:
-            address = f"/plans/{LARGE}/reports/appendix.pdf?as_at={LARGE_AS_AT}"
-            note("   no PDF link found on the appendix page: using " + address)
-        address = urljoin(base + appendix, address)
-        note(f"   PDF link: {address.removeprefix(base)}")
+        found = pdf_link(client.get(appendix).text)
+        if found is None:
+            found = f"/plans/{LARGE}/reports/appendix.pdf?as_at={LARGE_AS_AT}", False
+            note("   no PDF link found on the appendix page: using " + found[0])
+        address, htmx = urljoin(base + appendix, found[0]), found[1]
+        note(f"   PDF link: {address.removeprefix(base)}{' (hx-get)' if htmx else ''}")
         before = [wrk(base + STATIC, seconds, cookie=cookie).rps for _ in range(2)]
         note(f"   static before the wait: {', '.join(f'{r:.1f}' for r in before)} req/s")
         outcome = PdfWait()
-        waiting = threading.Thread(target=follow_pdf, args=(client, address, outcome))
+        waiting = threading.Thread(target=follow_pdf, args=(client, address, htmx, outcome))
         waiting.start()
         during = []
         while waiting.is_alive() or not during:
