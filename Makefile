@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/appendix_formats.py
 	$(BIN)/python benchmarks/report_page_http.py
 	$(BIN)/python benchmarks/concurrent_writers.py
+	$(BIN)/python benchmarks/pages_wrk.py
 
 clean:
 	rm -rf $(VENV) var
