@@ -1,6 +1,6 @@
 """The status of actions as at a date: the latest approved update effective on or before it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import case, true
@@ -12,16 +12,19 @@ from app.core.models import Action, ReviewState, Stage, StatusUpdate
 
 @dataclass(frozen=True, slots=True)
 class ActionStatus:
+    """An action and its update as at a date; its stage and rating are worked out once, here,
+    since pages and reports read them several times for every row."""
+
     action: Action
     update: StatusUpdate | None
+    stage: Stage = field(init=False)
+    rag: str | None = field(init=False)  # only while in progress
 
-    @property
-    def stage(self) -> Stage:
-        return Stage(self.update.stage) if self.update else Stage.not_started
-
-    @property
-    def rag(self) -> str | None:
-        return self.update.rag if self.update and self.stage == Stage.in_progress else None
+    def __post_init__(self) -> None:
+        stage = Stage(self.update.stage) if self.update else Stage.not_started
+        object.__setattr__(self, "stage", stage)
+        rag = self.update.rag if self.update and stage == Stage.in_progress else None
+        object.__setattr__(self, "rag", rag)
 
     def is_overdue(self, as_at: date) -> bool:
         return self.action.due_date < as_at and self.stage in OUTSTANDING_STAGES
