@@ -407,7 +407,9 @@ def read_updates(
     principal: PrincipalDep,
 ):
     """The action's updates, newest first (viewers: approved ones only, as on its page)."""
-    page = read_action_page(session=session, plan=plan, action=action, user=principal.user)
+    page = read_action_page(
+        session=session, plan=plan, action=action, user=principal.user, limit=None
+    )
     updates = UpdateList(
         plan=plan.slug,
         ref=action.ref,

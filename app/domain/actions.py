@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal
+from sqlalchemy import literal, tuple_
 from sqlmodel import Session, select
 
 from app.core.models import (
@@ -18,10 +18,14 @@ from app.core.models import (
     Theme,
     User,
 )
+from app.domain.errors import NotFound
+from app.domain.status import latest_approved_updates
 from app.domain.updates import frozen_message
 
 # A chain of carried-forward actions longer than this is a data error, not a history.
 MAX_LINEAGE = 20
+# Updates an action's page shows at a time, newest first; "Show older updates" reads the next.
+HISTORY_PAGE = 20
 
 
 def get_action(*, session: Session, plan: Plan, ref: str) -> Action | None:
@@ -37,9 +41,12 @@ class ActionPage:
     lead_organisation: Organisation | None
     partners: list[Organisation]
     milestones: list[Milestone]
-    history: list[tuple[StatusUpdate, User | None]]
+    history: list[tuple[StatusUpdate, User | None]]  # newest first, a page of them
     lineage: list[tuple[Plan, Action]]  # where it came from: nearest first
     successors: list[tuple[Plan, Action]]  # where it was carried forward to
+    current: StatusUpdate | None  # the latest approved update: what boards see
+    older_than: int | None = None  # the last update shown, when older ones remain
+    paged: bool = False  # the history starts below the newest updates (?before=)
 
     @property
     def frozen(self) -> str | None:
@@ -47,11 +54,6 @@ class ActionPage:
         return frozen_message(
             plan=self.plan, successor=self.successors[0] if self.successors else None
         )
-
-    @property
-    def current(self) -> StatusUpdate | None:
-        """The latest approved update: what boards see."""
-        return next((u for u, _ in self.history if u.review_state == ReviewState.approved), None)
 
 
 def action_lineage(*, session: Session, action: Action) -> list[tuple[Plan, Action]]:
@@ -82,19 +84,41 @@ def action_lineage(*, session: Session, action: Action) -> list[tuple[Plan, Acti
     return [(plan, origin) for origin, plan, _depth in rows]
 
 
-def read_action_page(*, session: Session, plan: Plan, action: Action, user: User) -> ActionPage:
+def read_action_page(
+    *,
+    session: Session,
+    plan: Plan,
+    action: Action,
+    user: User,
+    before: int | None = None,
+    limit: int | None = HISTORY_PAGE,
+) -> ActionPage:
+    """The action with ``limit`` of its updates (None: all), newest first, those older than the
+    update ``before`` if given (NotFound if that is not an update of the action the reader may
+    see), so the page is the same size however long the action's life."""
+    order = (StatusUpdate.effective_on, StatusUpdate.recorded_at, StatusUpdate.id)
+    visible = [StatusUpdate.action_id == action.id]
+    if user.role == Role.viewer:
+        visible.append(StatusUpdate.review_state == ReviewState.approved)
     history = (
         select(StatusUpdate, User)
         .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
-        .where(StatusUpdate.action_id == action.id)
-        .order_by(
-            StatusUpdate.effective_on.desc(),
-            StatusUpdate.recorded_at.desc(),
-            StatusUpdate.id.desc(),
-        )
+        .where(*visible)
+        .order_by(*(column.desc() for column in order))
     )
-    if user.role == Role.viewer:
-        history = history.where(StatusUpdate.review_state == ReviewState.approved)
+    if before is not None:
+        cursor = session.exec(select(*order).where(StatusUpdate.id == before, *visible)).first()
+        if cursor is None:
+            raise NotFound(f"Action {action.ref} has no update {before}.")
+        history = history.where(tuple_(*order) < tuple_(*cursor))
+    if limit is not None:
+        history = history.limit(limit + 1)
+    rows = list(session.exec(history))
+    older_than = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        older_than = rows[-1][0].id
+    current = latest_approved_updates(session=session, action_ids={action.id}).get(action.id)
     successors = [
         (successor_plan, successor)
         for successor, successor_plan in session.exec(
@@ -127,7 +151,10 @@ def read_action_page(*, session: Session, plan: Plan, action: Action, user: User
                 .order_by(Milestone.due_date)
             )
         ),
-        history=list(session.exec(history)),
+        history=rows,
         lineage=action_lineage(session=session, action=action),
         successors=successors,
+        current=current,
+        older_than=older_than,
+        paged=before is not None,
     )
