@@ -431,6 +431,7 @@ def read_updates(
         action=action,
         user=principal.user,
         plan_ids=readable_plan_ids(session, principal),
+        limit=None,
     )
     updates = UpdateList(
         plan=plan.slug,

@@ -270,7 +270,8 @@ class StatusUpdate(SQLModel, table=True):
             name="status_update_red_needs_corrective_action",
         ),
         CheckConstraint(_in("review_state", ReviewState), name="status_update_review_state"),
-        Index("ix_status_update_action_effective", "action_id", "effective_on"),
+        # The order the as-at rule reads updates in (app/domain/status.py).
+        Index("ix_status_update_latest", "action_id", "effective_on", "recorded_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

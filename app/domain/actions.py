@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import literal
+from sqlalchemy import literal, tuple_
 from sqlmodel import Session, select
 
 from app.core.models import (
@@ -19,10 +19,14 @@ from app.core.models import (
     User,
 )
 from app.domain.access import among
+from app.domain.errors import NotFound
+from app.domain.status import latest_approved_updates
 from app.domain.updates import frozen_message
 
 # A chain of carried-forward actions longer than this is a data error, not a history.
 MAX_LINEAGE = 20
+# Updates an action's page shows at a time, newest first; "Show older updates" reads the next.
+HISTORY_PAGE = 20
 
 
 def get_action(*, session: Session, plan: Plan, ref: str) -> Action | None:
@@ -38,13 +42,16 @@ class ActionPage:
     lead_organisation: Organisation | None
     partners: list[Organisation]
     milestones: list[Milestone]
-    history: list[tuple[StatusUpdate, User | None]]
+    history: list[tuple[StatusUpdate, User | None]]  # newest first, a page of them
     # Where it came from, nearest first, and where it was carried forward to: only plans the
     # reader may read are named (app.domain.access.among).
     lineage: list[tuple[Plan, Action]]
     successors: list[tuple[Plan, Action]]
+    current: StatusUpdate | None  # the latest approved update: what boards see
     # Carried forward at all, named or not: it then takes no more updates.
     carried_forward: bool = False
+    older_than: int | None = None  # the last update shown, when older ones remain
+    paged: bool = False  # the history starts below the newest updates (?before=)
 
     @property
     def frozen(self) -> str | None:
@@ -54,11 +61,6 @@ class ActionPage:
             successor=self.successors[0] if self.successors else None,
             carried_forward=self.carried_forward,
         )
-
-    @property
-    def current(self) -> StatusUpdate | None:
-        """The latest approved update: what boards see."""
-        return next((u for u, _ in self.history if u.review_state == ReviewState.approved), None)
 
 
 def action_lineage(
@@ -104,22 +106,38 @@ def read_action_page(
     action: Action,
     user: User,
     plan_ids: frozenset[int] | None,
+    before: int | None = None,
+    limit: int | None = HISTORY_PAGE,
 ) -> ActionPage:
-    """The action's page for ``user``; other plans (lineage) are named only if among
-    ``plan_ids``, the plans the reader may read (app.domain.access.readable_plan_ids): every
-    caller says which, so none names another board's plan by forgetting to."""
+    """The action's page for ``user`` with ``limit`` of its updates (None: all), newest first,
+    those older than the update ``before`` if given (NotFound if that is not an update of the
+    action the reader may see), so the page is the same size however long the action's life.
+    Other plans (lineage) are named only if among ``plan_ids``, the plans the reader may read
+    (app.domain.access.readable_plan_ids): every caller says which, so none names another
+    board's plan by forgetting to."""
+    order = (StatusUpdate.effective_on, StatusUpdate.recorded_at, StatusUpdate.id)
+    visible = [StatusUpdate.action_id == action.id]
+    if user.role == Role.viewer:
+        visible.append(StatusUpdate.review_state == ReviewState.approved)
     history = (
         select(StatusUpdate, User)
         .outerjoin(User, User.id == StatusUpdate.recorded_by_id)
-        .where(StatusUpdate.action_id == action.id)
-        .order_by(
-            StatusUpdate.effective_on.desc(),
-            StatusUpdate.recorded_at.desc(),
-            StatusUpdate.id.desc(),
-        )
+        .where(*visible)
+        .order_by(*(column.desc() for column in order))
     )
-    if user.role == Role.viewer:
-        history = history.where(StatusUpdate.review_state == ReviewState.approved)
+    if before is not None:
+        cursor = session.exec(select(*order).where(StatusUpdate.id == before, *visible)).first()
+        if cursor is None:
+            raise NotFound(f"Action {action.ref} has no update {before}.")
+        history = history.where(tuple_(*order) < tuple_(*cursor))
+    if limit is not None:
+        history = history.limit(limit + 1)
+    rows = list(session.exec(history))
+    older_than = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        older_than = rows[-1][0].id
+    current = latest_approved_updates(session=session, action_ids={action.id}).get(action.id)
     all_successors = [
         (successor_plan, successor)
         for successor, successor_plan in session.exec(
@@ -153,10 +171,13 @@ def read_action_page(
                 .order_by(Milestone.due_date)
             )
         ),
-        history=list(session.exec(history)),
+        history=rows,
         lineage=action_lineage(session=session, action=action, plan_ids=plan_ids),
         successors=successors,
+        current=current,
         carried_forward=bool(all_successors),
+        older_than=older_than,
+        paged=before is not None,
     )
 
 

@@ -20,8 +20,8 @@ from app.core.models import (
 )
 from app.domain.access import among
 from app.domain.as_at import awaits_closing, plan_state_text, resolve_dates
-from app.domain.progress import PlanProgress, progress_as_at, progress_from_snapshot
-from app.domain.snapshot import PlanSnapshot, plan_snapshot
+from app.domain.progress import PlanProgress, progress_from_snapshot
+from app.domain.snapshot import PlanSnapshot, plan_snapshot, plan_snapshots
 from app.domain.status import ActionStatus
 from app.domain.timescales import uk_date
 from app.domain.trajectory import Trajectory, read_trajectory
@@ -138,16 +138,19 @@ def read_plan_summaries(
 ) -> list[PlanSummary]:
     """Every plan (among ``plan_ids``; None: every one) with its headline progress as at its
     default date, for the home page."""
+    plans = list_plans(session=session, plan_ids=plan_ids)
+    snapshots = plan_snapshots(
+        session=session,
+        plans_as_at=[(plan, resolve_dates(plan, today=today).as_at) for plan in plans],
+    )
     return [
         PlanSummary(
-            plan=plan,
-            progress=progress_as_at(
-                session=session, plan=plan, as_at=resolve_dates(plan, today=today).as_at
-            ),
-            state_text=plan_state_text(plan, today),
-            awaits_closing=awaits_closing(plan, today),
+            plan=snapshot.plan,
+            progress=progress_from_snapshot(snapshot),
+            state_text=plan_state_text(snapshot.plan, today),
+            awaits_closing=awaits_closing(snapshot.plan, today),
         )
-        for plan in list_plans(session=session, plan_ids=plan_ids)
+        for snapshot in snapshots
     ]
 
 

@@ -28,6 +28,8 @@ FORMS = (
     "or a financial quarter such as Q4 2017/18"
 )
 
+# English month names, read once (calendar.month_name formats a date on every lookup).
+MONTH_NAMES = tuple(calendar.month_name)
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
@@ -181,4 +183,4 @@ def uk_date(value: date | None) -> str:
     """A date as UK readers write it: 31 March 2018."""
     if value is None:
         return ""
-    return f"{value.day} {calendar.month_name[value.month]} {value.year}"
+    return f"{value.day} {MONTH_NAMES[value.month]} {value.year}"

@@ -14,6 +14,7 @@ from app.domain.actions import read_action_page
 from app.domain.auth import can_update_action
 from app.domain.cycle import read_my_actions
 from app.domain.date_input import DateInputError, DateParts, parse_date_parts
+from app.domain.errors import NotFound
 from app.domain.rag import STAGE_LABELS, ratings
 from app.domain.updates import (
     ActionEditRejected,
@@ -42,14 +43,19 @@ def action_page_response(
     conflict=None,
     status_code: int = 200,
     notice: str | None = None,
+    before: int | None = None,
 ):
-    page = read_action_page(
-        session=session,
-        plan=plan,
-        action=action,
-        user=user,
-        plan_ids=readable_plan_ids(session, cookie_principal(user)),
-    )
+    try:
+        page = read_action_page(
+            session=session,
+            plan=plan,
+            action=action,
+            user=user,
+            plan_ids=readable_plan_ids(session, cookie_principal(user)),
+            before=before,
+        )
+    except NotFound as error:
+        raise HTTPException(404, error.message) from None
     may_update = can_update_action(session, user=user, action=action)
     current = page.current
     defaults = {
@@ -61,7 +67,9 @@ def action_page_response(
         "effective_on": DateParts.of(min(date.today(), plan.period_end)),
         "version": action.version,
     }
-    return templates.TemplateResponse(
+    # "Show older updates" asks for the next page of the history alone.
+    more = before is not None and request.headers.get("HX-Request") == "true"
+    response = templates.TemplateResponse(
         request,
         "actions/action.html",
         {
@@ -74,9 +82,13 @@ def action_page_response(
             "stages": list(STAGE_LABELS.items()),
             "rag_rules": ratings(plan.rag_scheme),
             "notice": notice,
+            "more": more,
         },
         status_code=status_code,
+        block_name="older_updates" if more else None,
     )
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 @router.get("/plans/{slug}/actions/{ref}")
@@ -87,6 +99,7 @@ def read_action(
     session: SessionDep,
     user: CurrentUser,
     updated: str | None = None,
+    before: int | None = None,
 ):
     notice = None
     if updated == "submitted":
@@ -94,7 +107,7 @@ def read_action(
     elif updated:
         notice = "Your update has been recorded."
     return action_page_response(
-        request, session, plan=plan, action=action, user=user, notice=notice
+        request, session, plan=plan, action=action, user=user, notice=notice, before=before
     )
 
 

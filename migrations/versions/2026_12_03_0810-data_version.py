@@ -5,7 +5,7 @@ app/core/data_version.py). Cached pages and report files are keyed by them. The 
 empty: a missing row reads as 0.
 
 Revision ID: 0011_data_version
-Revises: 0009_next_steps
+Revises: 0010_latest_update_index
 Create Date: 2026-12-03 08:10:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_data_version"
-down_revision: str | None = "0009_next_steps"
+down_revision: str | None = "0010_latest_update_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -121,6 +121,42 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(directory) / f"plantrack-{name}.png"), full_page=True)
 
 
+def record_returned_updates(database_url: str, *, plan_slug: str, ref: str, count: int) -> None:
+    """Test setup: a long history (``count`` updates the office returned, so no figure changes
+    and no one's "My actions" lists them), for the action page's "Show older updates"."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from app.core.db import make_engine
+    from app.core.models import Action, Plan, StatusUpdate
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            plan = session.exec(select(Plan).where(Plan.slug == plan_slug)).one()
+            action = session.exec(
+                select(Action).where(Action.plan_id == plan.id, Action.ref == ref)
+            ).one()
+            for n in range(count):
+                effective = plan.period_start + timedelta(days=n)
+                session.add(
+                    StatusUpdate(
+                        action_id=action.id,
+                        recorded_at=datetime(2018, 4, 1, 9, tzinfo=UTC) + timedelta(days=n),
+                        effective_on=effective,
+                        stage="in_progress",
+                        rag="green",
+                        commentary=f"Returned draft {n}.",
+                        review_state="returned",
+                        review_note="Please add the figures.",
+                    )
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
 def action_path(ref: str, plan: str = PLAN) -> str:
     return f"/plans/{plan}/actions/{ref}"
 

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     fill_update,
     page_routes,
     record_pending_update,
+    record_returned_updates,
     unique,
     update_form,
 )
@@ -35,6 +36,8 @@ pytestmark = pytest.mark.browser
 # record_pending_update for why it is written directly rather than through the form).
 PENDING_BY = "diversion.lead@plantrack.example"
 PENDING_REF = "CO1"
+# An action of PLAN no other browser test reads, given a long history of returned updates.
+LONG_REF = "RR10"
 
 
 @pytest.fixture(scope="session")
@@ -186,6 +189,21 @@ def _action_viewer(env: Env):
     page = env.page(VIEWER)
     page.goto(action_path("RR6"))
     expect(page.locator("form[action$='/updates']")).to_have_count(0)
+    return page
+
+
+@state("action page, older updates shown with HTMX")
+def _action_older_updates(env: Env):
+    record_returned_updates(
+        env.request.getfixturevalue("server").database_url, plan_slug=PLAN, ref=LONG_REF, count=25
+    )
+    page = env.page(ADMIN)
+    page.goto(action_path(LONG_REF))
+    items = page.locator(".pt-timeline__item")
+    expect(items).to_have_count(20)
+    page.get_by_role("link", name="Show older updates").click()
+    expect(items.nth(20)).to_be_focused()  # the first older update, appended, takes the focus
+    expect(page).to_have_url(re.compile(r"/actions/RR10$"))
     return page
 
 

@@ -1,12 +1,14 @@
 """The update form and the action page, through HTTP: what an owner sees and what is written."""
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlmodel import func, select
 
 from app.core.models import Action, AuditEvent, Plan, StatusUpdate
 from tests.conftest import csrf_from, sign_in
+from tests.factories import make_action, make_plan, make_theme, make_update
 
 ACTION = "/plans/reduced-offending-2018-21/actions/OM1"
 
@@ -319,3 +321,61 @@ def test_next_steps_are_optional(editor, session):
     assert response.status_code == 303
     latest = session.exec(select(StatusUpdate).order_by(StatusUpdate.id.desc())).first()
     assert latest.next_steps == ""
+
+
+def long_lived_action(session, updates: int) -> str:
+    """An action with ``updates`` updates, three to a day (recorded minutes apart, so the
+    history's pages split days by the time recorded); returns its page's address."""
+    plan = make_plan(session)
+    action = make_action(session, plan, make_theme(session, plan))
+    for n in range(updates):
+        effective = date(2020, 4, 1) + timedelta(days=n // 3)
+        recorded = datetime.combine(effective, time(9), tzinfo=UTC) + timedelta(minutes=n)
+        make_update(
+            session, action, effective_on=effective, recorded_at=recorded, commentary=f"Update {n}."
+        )
+    return f"/plans/{plan.slug}/actions/{action.ref}"
+
+
+def shown(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r"<p>Update (\d+)\.</p>", page)]
+
+
+def older_link(page: str) -> str | None:
+    found = re.search(r'<a class="govuk-link" href="([^"]+)#history" hx-get="([^"]+)"', page)
+    if found is None:
+        return None
+    assert found.group(1) == found.group(2)
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_an_action_page_shows_the_latest_20_updates_and_then_older_ones_20_at_a_time(
+    client, session
+):
+    address = long_lived_action(session, 60)
+    first = client.get(address).text
+    assert shown(first) == list(range(59, 39, -1))
+    assert "Show older updates" in first
+    second = client.get(older_link(first))  # without JavaScript: the whole page, further on
+    assert second.status_code == 200
+    assert shown(second.text) == list(range(39, 19, -1))
+    assert "Back to the latest updates" in second.text
+    third = client.get(older_link(second.text), headers={"HX-Request": "true"})
+    assert third.status_code == 200 and third.headers["Vary"] == "HX-Request"
+    assert shown(third.text) == list(range(19, -1, -1))  # with JavaScript: the updates alone
+    assert "<html" not in third.text and "Record an update" not in third.text
+    assert "Show older updates" not in third.text and older_link(third.text) is None
+
+
+def test_an_action_page_is_the_same_size_after_60_updates_as_after_25(client, session):
+    sizes = [len(client.get(long_lived_action(session, n)).content) for n in (25, 60)]
+    assert abs(sizes[1] - sizes[0]) < sizes[0] * 0.02, sizes
+
+
+def test_older_updates_of_another_action_or_a_bad_cursor_are_not_found(client, session):
+    address = long_lived_action(session, 3)
+    other = long_lived_action(session, 3)
+    other_update = re.search(r"before=(\d+)", client.get(long_lived_action(session, 25)).text)
+    assert client.get(f"{address}?before={other_update.group(1)}").status_code == 404
+    assert client.get(f"{other}?before=99999999").status_code == 404
+    assert client.get(f"{other}?before=soon").status_code in (400, 422)

@@ -39,3 +39,23 @@ def test_a_plan_page_takes_as_many_statements_at_500_actions_as_at_50(
         counts[plan.slug] = counter.count
     assert counts[small.slug] == counts[large.slug], counts
     assert counts[small.slug] <= 40, counts
+
+
+def test_the_home_page_takes_as_many_statements_for_15_plans_as_for_5(
+    office, session, count_statements
+):
+    def home_page_statements() -> int:
+        office.get("/")  # warm: the first request of a test signs in
+        session.expire_all()
+        with count_statements() as counter:
+            response = office.get("/")
+        assert response.status_code == 200, response.text[:500]
+        return counter.count
+
+    five = [build_plan(session, 3) for _ in range(5)]
+    with_five = home_page_statements()
+    fifteen = five + [build_plan(session, 3) for _ in range(10)]
+    with_fifteen = home_page_statements()
+    page = office.get("/").text
+    assert all(plan.title in page for plan in fifteen)
+    assert with_five == with_fifteen, (with_five, with_fifteen)
