@@ -8,7 +8,8 @@ other's counters in opposite orders), in the same transaction as the writes: a r
 the new data sees the new version, and a write that rolls back moves nothing.
 
 Tables that no page or report shows (sign-in sessions, attempts, the audit log, tokens,
-reminders) move nothing. A bulk UPDATE or DELETE through the session counts as shared.
+reminders, the report files made from the data) move nothing. A bulk UPDATE or DELETE through
+the session counts as shared.
 """
 
 from sqlalchemy import event, select
@@ -27,13 +28,23 @@ from app.core.models import (
     DataVersion,
     Plan,
     Reminder,
+    ReportJob,
     SignInAttempt,
     StatusUpdate,
 )
 
 SHARED = 0  # the row for writes that are not one plan's
 _PENDING = "plantrack_data_version_pending"
-_IGNORED = (AuditEvent, AuthSession, SignInAttempt, ApiToken, ApiTokenPlan, Reminder, DataVersion)
+_IGNORED = (
+    AuditEvent,
+    AuthSession,
+    SignInAttempt,
+    ApiToken,
+    ApiTokenPlan,
+    Reminder,
+    DataVersion,
+    ReportJob,
+)
 _VIA_ACTION = (StatusUpdate, ActionPartner)
 
 
