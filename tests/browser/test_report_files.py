@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_the_preparing_pdf_element_becomes_the_download_link(page_as, server):
     page = page_as(VIEWER)
     page.goto(f"/plans/{PLAN}/reports/appendix?as_at=2019-03-31")
-    page.get_by_role("link", name="PDF", exact=True).click()
+    page.get_by_role("link", name="PDF (A4, for printing)").click()
 
     status = page.get_by_role("status")
     expect(status).to_contain_text("Preparing PDF…")
