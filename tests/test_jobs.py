@@ -4,10 +4,14 @@ can be tried again, taken again when its worker is killed, and queued ahead of a
 
 import io
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 
 from docx import Document
 from pypdf import PdfReader
@@ -181,6 +185,27 @@ def start_worker(url: str, log) -> subprocess.Popen:
     )
 
 
+def test_two_asking_at_the_same_moment_on_their_own_connections_make_one_job(own_database):
+    _, engine = own_database
+    barrier = threading.Barrier(2)
+
+    def ask() -> int:
+        with Session(engine) as session:
+            plan = get_plan(session=session, slug=SMALL)
+            wanted = appendix_file(session, plan, "pdf", as_at=date(2022, 9, 30), since=None)
+            barrier.wait(timeout=30)
+            return file_job(session, wanted).id
+
+    with ThreadPoolExecutor(2) as pool:
+        ids = [future.result(timeout=60) for future in [pool.submit(ask), pool.submit(ask)]]
+    assert ids[0] == ids[1]
+    with Session(engine) as session:
+        rows = session.exec(select(ReportJob).where(ReportJob.as_at == date(2022, 9, 30))).all()
+        assert [job.id for job in rows] == ids[:1]
+        session.delete(rows[0])  # the module's database is shared by the worker tests below
+        session.commit()
+
+
 def test_a_killed_workers_job_is_taken_again_by_another(own_database, tmp_path):
     url, engine = own_database
     with Session(engine) as session:
@@ -210,3 +235,30 @@ def test_a_killed_workers_job_is_taken_again_by_another(own_database, tmp_path):
         assert session.exec(select(func.count()).select_from(ReportJob)).one() == 1
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
     assert "Reducing" in text
+
+
+def test_serve_runs_a_worker_of_its_own_and_stops_it(own_database, tmp_path):
+    url, engine = own_database
+    with Session(engine) as session:
+        plan = get_plan(session=session, slug=SMALL)
+        wanted = appendix_file(session, plan, "docx", as_at=date(2023, 3, 31), since=None)
+        job_id = file_job(session, wanted).id
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(tmp_path / "serve.log", "w") as log:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            env=os.environ | {"PLANTRACK_DATABASE_URL": url},
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children")
+            worker = int(wait_for(lambda: children.read_text().split())[0])
+            state = wait_for(lambda: (s := job_state(engine, job_id))[0] == "done" and s)
+        finally:
+            serve.terminate()
+            assert serve.wait(timeout=120) == 0, (tmp_path / "serve.log").read_text()
+    assert state == ("done", 1)
+    assert not os.path.exists(f"/proc/{worker}")  # stopped with the server
