@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from app.cli.common import fail, open_session
-from app.cli.worker import start_worker, stop_worker
+from app.cli.worker import exit_on_sigterm, start_worker, stop_worker
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrations import alembic_config
@@ -132,6 +132,7 @@ def serve(
     if report_worker is not None:
         get_settings().serve_worker = report_worker
     process = start_worker()
+    exit_on_sigterm()
     try:
         uvicorn.run(
             "app.main:create_app",

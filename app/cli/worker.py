@@ -1,5 +1,6 @@
 """plantrack worker: the report files (PDF and Word), made off the request (app/jobs.py)."""
 
+import ctypes
 import logging
 import signal
 import subprocess
@@ -41,11 +42,35 @@ def worker(
     typer.echo("Worker stopped.", err=True)
 
 
+def _stop_with_parent() -> None:
+    """In the worker's process, before it starts: on Linux, SIGTERM it when its parent (the
+    server) dies, however that happens (a server killed outright cannot stop it itself)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):  # not Linux: serve's finally still stops it
+        pass
+
+
+PR_SET_PDEATHSIG = 1
+
+
 def start_worker() -> subprocess.Popen | None:
     """`plantrack serve`'s own worker: a `plantrack worker` process beside the server."""
     if not get_settings().serve_worker:
         return None
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"], preexec_fn=_stop_with_parent
+    )
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the server by an exception, so what follows (stopping the worker) runs:
+    uvicorn stops gracefully, then raises the signal again to the handler it found."""
+
+    def leave(_signum, _frame) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 def stop_worker(process: subprocess.Popen | None, *, wait_seconds: float = 60) -> None:
