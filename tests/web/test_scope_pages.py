@@ -51,6 +51,9 @@ def test_another_boards_appendix_files_are_refused(app_client, session):
         assert theirs.status_code == 404, extension
         assert "There is no plan called" in theirs.text
     assert app_client.get(f"/plans/{OTHER}/reports/highlight.pdf").status_code == 404
+    # Nor is the state of its files, made or being made.
+    for path in ("appendix.pdf/status", "highlight.docx/status"):
+        assert app_client.get(f"/plans/{OTHER}/reports/{path}").status_code == 404, path
 
 
 def test_another_boards_published_report_is_not_found(app_client, admin_client, session):
