@@ -154,8 +154,9 @@ def file_job(session: Session, wanted: ReportFile, *, with_content: bool = False
     return found
 
 
-def retry_job(session: Session, wanted: ReportFile) -> ReportJob:
-    """Queue a failed file again, its attempts counted afresh; any other job is left as it is."""
+def retry_job(session: Session, wanted: ReportFile) -> None:
+    """Queue a failed file again, its attempts counted afresh; any other job is left as it is.
+    (Ask file_job in a new transaction for the state: the caller's may predate this one.)"""
     key = wanted.key(data_version(session, wanted.plan_id))
     with own_transaction(session) as own:
         own.connection().execute(
@@ -163,7 +164,6 @@ def retry_job(session: Session, wanted: ReportFile) -> ReportJob:
             .where(ReportJob.key == key, ReportJob.state == JobState.failed.value)
             .values(state=JobState.queued.value, attempts=0, error=None, finished_at=None)
         )
-    return file_job(session, wanted)
 
 
 # --- The worker -------------------------------------------------------------------------------
