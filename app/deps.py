@@ -38,7 +38,12 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Posts whose handlers write only in short transactions of their own (app.core.db
 # own_transaction), so that their slow part holds no lock: signing in checks a password with
 # argon2 (tens of milliseconds), which must not queue every other writer behind it.
-WRITES_IN_OWN_TRANSACTIONS = {("POST", "/sign-in")}
+# Trying a failed report file again only queues it (app.jobs.retry_job), in the same way.
+WRITES_IN_OWN_TRANSACTIONS = {
+    ("POST", "/sign-in"),
+    ("POST", "/plans/{slug}/reports/appendix.{extension}"),
+    ("POST", "/plans/{slug}/reports/highlight.{extension}"),
+}
 
 # Numbers and dates as they come in from a request, bounded once here: an id no table can hold
 # (ids are PostgreSQL integers) is a page that does not exist (404), never a query that fails;

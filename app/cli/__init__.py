@@ -2,12 +2,12 @@
 
 import typer
 
-from app.cli import boards, data, db, plans, reports, tokens, users
+from app.cli import boards, data, db, plans, reports, tokens, users, worker
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
 )
-for area in (db, users, reports, data, plans, boards, tokens):
+for area in (db, users, reports, worker, data, plans, boards, tokens):
     area.register(app)
 
 

@@ -10,6 +10,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from app.cli.common import fail, open_session
+from app.cli.worker import exit_on_sigterm, start_worker, stop_worker
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.migrations import alembic_config
@@ -117,17 +118,33 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     reload: bool = False,
+    report_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Start a `plantrack worker` of its own for report files (default "
+            "PLANTRACK_SERVE_WORKER, true); --no-worker where workers run separately.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app with uvicorn (run `plantrack db upgrade` first)."""
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=False,  # X-Forwarded-For is read by the app, from PLANTRACK_TRUSTED_PROXIES
-    )
+    """Serve the web app with uvicorn (run `plantrack db upgrade` first), and a worker process
+    that makes its PDF and Word files, stopped when the server stops."""
+    if report_worker is not None:
+        get_settings().serve_worker = report_worker
+    process = start_worker()
+    exit_on_sigterm()
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=False,  # X-Forwarded-For is read by the app: PLANTRACK_TRUSTED_PROXIES
+        )
+    finally:
+        stop_worker(process)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from app.core.files import write_atomically
 from app.domain.progress import progress_as_at
 from app.domain.reminders import ReminderError, plans_in_cycle, run_reminders
 from app.domain.timescales import uk_date
+from app.jobs import prepare_meeting_files
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS
 
@@ -117,6 +118,39 @@ def reminders(
                 f"{found.slug}: meeting on {uk_date(run.meeting.held_on)}: sent "
                 f"{len(result.sent)} {noun}; {len(result.already_sent)} already sent."
             )
+            # Once the deadline has passed, the meeting's files are made ahead of time.
+            prepared = prepare_meeting_files(session, plan=found, today=today)
+            if prepared is not None:
+                echo_prepared(found.slug, prepared)
+
+
+@report_app.command("prepare")
+def report_prepare(
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help="The plan's slug; default every active plan with a board."),
+    ] = None,
+) -> None:
+    """Queue the files of each plan's board's next meeting (its highlight report, and the
+    appendix as at the update deadline, as PDF and Word) once the update deadline has passed.
+    `plantrack reminders` does the same each time it runs."""
+    today = date.today()
+    with open_session() as session:
+        plans = [plan_or_fail(session, plan)] if plan else plans_in_cycle(session=session)
+        for found in plans:
+            echo_prepared(found.slug, prepare_meeting_files(session, plan=found, today=today))
+
+
+def echo_prepared(slug: str, prepared) -> None:
+    if prepared is None:
+        typer.echo(f"{slug}: no meeting ahead whose update deadline has passed: nothing queued.")
+        return
+    made = sum(job.state == "done" for job in prepared.jobs)
+    typer.echo(
+        f"{slug}: files for the meeting on {uk_date(prepared.meeting.held_on)} (updates were "
+        f"due by {uk_date(prepared.deadline)}): {len(prepared.jobs) - made} queued, "
+        f"{made} already made."
+    )
 
 
 def register(app: typer.Typer) -> None:

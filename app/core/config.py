@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     # False: only the break-glass admins (e-mails, comma-separated) may sign in with a password.
     password_sign_in: bool = True
     break_glass_admins: str = ""
+    # Report files (PDF and Word) are made by workers (app/jobs.py): a worker holds a job for
+    # the lease, renewed while it works; a job whose worker died is taken again once it lapses.
+    job_lease_seconds: float = 60.0
+    worker_poll_seconds: float = 0.5
+    # Whether `plantrack serve` starts a worker process of its own (false: run `plantrack
+    # worker` separately).
+    serve_worker: bool = True
     _providers: dict[str, OidcProvider] = PrivateAttr(default_factory=dict)
 
     @property

@@ -11,7 +11,8 @@ rollback, a restore or a downgrade. Until it commits, a session that has written
 ``pending_writes``: what it reads is not yet any version's, so it must not be cached.
 
 Tables that no page or report shows (sign-in sessions, attempts, the audit log, tokens,
-reminders) move nothing. A bulk UPDATE or DELETE through the session counts as shared.
+reminders, the report files made from the data) move nothing. A bulk UPDATE or DELETE through
+the session counts as shared.
 """
 
 import secrets
@@ -32,13 +33,23 @@ from app.core.models import (
     DataVersion,
     Plan,
     Reminder,
+    ReportJob,
     SignInAttempt,
     StatusUpdate,
 )
 
 SHARED = 0  # the row for writes that are not one plan's
 _PENDING = "plantrack_data_version_pending"
-_IGNORED = (AuditEvent, AuthSession, SignInAttempt, ApiToken, ApiTokenPlan, Reminder, DataVersion)
+_IGNORED = (
+    AuditEvent,
+    AuthSession,
+    SignInAttempt,
+    ApiToken,
+    ApiTokenPlan,
+    Reminder,
+    DataVersion,
+    ReportJob,
+)
 _VIA_ACTION = (StatusUpdate, ActionPartner)
 
 

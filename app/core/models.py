@@ -553,3 +553,46 @@ class DataVersion(SQLModel, table=True):
 
     plan_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     version: int = Field(default=0, sa_type=BigInteger)
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ReportJob(SQLModel, table=True):
+    """One rendered report file (a PDF or Word file of the appendix or highlight report), made
+    by a worker outside the web request (app/jobs.py). The row is both the job and, once done,
+    the file cache: ``key`` (plan, kind, format, dates, meeting and the plan's data version) is
+    unique, so two people asking at once make one job and the second gets the file at once.
+    Not exported by backups: the files are a cache, made again on demand.
+    """
+
+    __tablename__ = "report_job"
+    __table_args__ = (
+        CheckConstraint(_in("state", JobState), name="report_job_state"),
+        CheckConstraint("kind IN ('appendix', 'highlight')", name="report_job_kind"),
+        CheckConstraint("format IN ('pdf', 'docx')", name="report_job_format"),
+        Index("ix_report_job_state", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str = Field(max_length=20)
+    format: str = Field(max_length=10)
+    as_at: date
+    since: date | None = None
+    meeting_id: int | None = None
+    data_version: str = Field(max_length=40)
+    state: str = Field(default=JobState.queued, max_length=20)
+    attempts: int = 0
+    leased_until: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    media_type: str | None = Field(default=None, max_length=120)
+    file_name: str | None = Field(default=None, max_length=200)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime
+    finished_at: datetime | None = None

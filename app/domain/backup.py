@@ -44,6 +44,7 @@ NOT_EXPORTED = {
     "auth_session": "sign-in sessions: a restored database starts with everyone signed out",
     "sign_in_attempt": "failed sign-ins, kept only to slow down password guessing",
     "data_version": "cache keys: a restored database starts its counters again",
+    "report_job": "rendered report files, a cache: made again when next asked for",
 }
 PASSWORD_COLUMN = ("user", "password_hash")
 _CHUNK = 500

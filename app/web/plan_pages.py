@@ -14,10 +14,12 @@ from app.domain.boards import default_meeting, meetings_for_plan
 from app.domain.lineage import plan_lineage
 from app.domain.plans import read_plan_summaries, read_plan_view
 from app.domain.rag import STAGE_LABELS, ratings
+from app.jobs import JOB_FORMATS, appendix_file
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS, file_name
 from app.reports.render_html import render_html
 from app.web.page_cache import cached_page
+from app.web.report_files import file_status, report_file, retry_file
 from app.web.templating import templates
 
 router = APIRouter()
@@ -166,8 +168,15 @@ def _appendix_page(request, plan, dates, session, user) -> HTMLResponse:
     )
 
 
+def _appendix_file(session, plan, extension: str, dates):
+    if extension not in JOB_FORMATS:
+        raise HTTPException(404, f"The appendix is not available as '{extension}'.")
+    return appendix_file(session, plan, extension, as_at=dates.as_at, since=dates.since)
+
+
 @router.get("/plans/{slug}/reports/appendix.{extension}")
 def read_appendix_file(
+    request: Request,
     plan: PlanDep,
     extension: str,
     dates: ReportDatesDep,
@@ -176,6 +185,9 @@ def read_appendix_file(
 ):
     if extension not in FORMATS or extension == "html":
         raise HTTPException(404, f"The appendix is not available as '{extension}'.")
+    if extension in JOB_FORMATS:  # made by a worker (app/jobs.py)
+        wanted = _appendix_file(session, plan, extension, dates)
+        return report_file(request, session, plan, wanted)
     report = build_appendix(
         session,
         plan,
@@ -189,3 +201,28 @@ def read_appendix_file(
         media_type=output.media_type,
         headers={"Content-Disposition": f'attachment; filename="{file_name(report, extension)}"'},
     )
+
+
+@router.get("/plans/{slug}/reports/appendix.{extension}/status")
+def read_appendix_file_status(
+    request: Request,
+    plan: PlanDep,
+    extension: str,
+    dates: ReportDatesDep,
+    session: SessionDep,
+    user: CurrentUser,
+):
+    wanted = _appendix_file(session, plan, extension, dates)
+    return file_status(request, session, plan, wanted)
+
+
+@router.post("/plans/{slug}/reports/appendix.{extension}")
+def retry_appendix_file(
+    request: Request,
+    plan: PlanDep,
+    extension: str,
+    dates: ReportDatesDep,
+    session: SessionDep,
+    user: CurrentUser,
+):
+    return retry_file(request, session, _appendix_file(session, plan, extension, dates))

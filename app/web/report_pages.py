@@ -38,6 +38,7 @@ from app.domain.errors import NotFound
 from app.domain.plan_settings import set_plan_switch
 from app.domain.progress import get_plan
 from app.domain.timescales import uk_date
+from app.jobs import JOB_FORMATS, highlight_file
 from app.publishing import (
     PublishError,
     compare_reports,
@@ -53,6 +54,7 @@ from app.reports.highlight_formats import HIGHLIGHT_FORMATS, render_highlight_ht
 from app.reports.render_html import render_html
 from app.web.forms import parse_iso_date
 from app.web.page_cache import cached_page
+from app.web.report_files import file_status, report_file, retry_file
 from app.web.templating import templates
 
 router = APIRouter()
@@ -146,6 +148,9 @@ def read_highlight_file(
     if extension not in HIGHLIGHT_FORMATS or extension == "html":
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
     as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
+    if extension in JOB_FORMATS:  # made by a worker (app/jobs.py)
+        wanted = _highlight_file(session, plan, extension, meeting, as_at)
+        return report_file(request, session, plan, wanted)
     _, report = _highlight(session, plan, meeting, as_at)
     output = HIGHLIGHT_FORMATS[extension]
     name = f"{plan.slug}-highlight-{report.as_at.isoformat()}.{extension}"
@@ -154,6 +159,45 @@ def read_highlight_file(
         media_type=output.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _highlight_file(session: Session, plan: Plan, extension: str, meeting_id, as_at):
+    """The highlight report's file for the meeting chosen as _highlight chooses it."""
+    if extension not in JOB_FORMATS:
+        raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
+    meeting = _plans_meeting(session, plan, meeting_id)
+    if meeting is None:
+        meeting = default_meeting(session=session, plan=plan, as_at=_dates(plan, as_at).as_at)
+    return highlight_file(plan, extension, meeting=meeting, as_at=as_at)
+
+
+@router.get("/plans/{slug}/reports/highlight.{extension}/status")
+def read_highlight_file_status(
+    request: Request,
+    plan: PlanDep,
+    extension: str,
+    session: SessionDep,
+    user: CurrentUser,
+    meeting: QueryId = None,
+    as_at: QueryDate = None,
+):
+    as_at = date_or_parts(request, as_at, "as_at", "the as-at date")
+    wanted = _highlight_file(session, plan, extension, meeting, as_at)
+    return file_status(request, session, plan, wanted)
+
+
+@router.post("/plans/{slug}/reports/highlight.{extension}")
+def retry_highlight_file(
+    request: Request,
+    plan: PlanDep,
+    extension: str,
+    session: SessionDep,
+    user: CurrentUser,
+    meeting: QueryId = None,
+    as_at: QueryDate = None,
+):
+    wanted = _highlight_file(session, plan, extension, meeting, as_at)
+    return retry_file(request, session, wanted)
 
 
 def _publish(session: Session, *, plan: Plan, meeting: Meeting | None, report, user):

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.core.config import get_settings
-from app.core.models import AuditEvent, Board, Meeting, Reminder
+from app.core.models import AuditEvent, Board, Meeting, Plan, Reminder, ReportJob
 
 TODAY = date.today()
 
@@ -187,6 +187,7 @@ def test_reminders_then_escalations_for_the_next_meeting_only(engine, plantrack,
     reminded = plantrack("reminders", "--plan", slug, env=mail)
     assert reminded.returncode == 0, reminded.stderr
     assert "reminders; 0 already sent." in reminded.stdout
+    assert "files for the meeting" not in reminded.stdout  # not before the deadline
     sent = len(smtp_server)
     assert sent and f"sent {sent} reminders" in reminded.stdout
     again = plantrack("reminders", "--plan", slug, env=mail)
@@ -205,6 +206,15 @@ def test_reminders_then_escalations_for_the_next_meeting_only(engine, plantrack,
         and "escalations; 0 already sent." in everyone.stdout
     )
     assert "police-and-crime-plan-2021-24: no meeting ahead" in everyone.stdout
+    # Once the deadline has passed, the meeting's PDF and Word files are queued ahead.
+    assert f"{slug}: files for the meeting on" in everyone.stdout
+    assert "4 queued, 0 already made." in everyone.stdout
+    prepared = plantrack("report", "prepare", "--plan", slug)  # the same, on its own: no more
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.startswith(f"{slug}: files for the meeting on ")
+    assert prepared.stdout.strip().endswith("4 queued, 0 already made.")
+    plan_id = read(engine, select(Plan.id).where(Plan.slug == slug))[0]
+    assert rows(engine, ReportJob, ReportJob.plan_id == plan_id) == 4
     escalated = len(smtp_server) - sent
     assert escalated and "admin@plantrack.example" in {m["To"] for m in smtp_server[sent:]}
     again = plantrack("reminders", "--plan", slug, env=mail)

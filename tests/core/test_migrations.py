@@ -38,6 +38,7 @@ DOMAIN_TABLES = {
     "api_token_plan",
     "user_board",
     "data_version",
+    "report_job",
 }
 
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from app.reports.render_html import render_html
+from tests.report_files import download
 
 PAGE = "/plans/reducing-offending-2015-18/reports/appendix"
 
@@ -71,8 +72,8 @@ def test_commentary_is_escaped(demo_report):
         ("json", "application/json", b"{"),
     ],
 )
-def test_every_download(client, extension, media_type, signature):
-    response = client.get(f"{PAGE}.{extension}", params={"as_at": "2018-03-31"})
+def test_every_download(client, session, extension, media_type, signature):
+    response = download(client, f"{PAGE}.{extension}", session, params={"as_at": "2018-03-31"})
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.content.startswith(signature)

@@ -13,6 +13,7 @@ from app.domain.indicators import (
     read_latest_indicator,
 )
 from tests.conftest import csrf_from
+from tests.report_files import download
 
 KEY = "confidence-in-police"
 PLAN = "police-and-crime-plan-2021-24"
@@ -335,7 +336,7 @@ def test_a_stored_figure_no_chart_can_place_breaks_no_page_report_or_publication
     highlight = admin.get(f"/plans/{PLAN}/reports/highlight")
     assert highlight.status_code == 200
     assert f"period ending {period_end.isoformat()}" in highlight.text
-    pdf = admin.get(f"/plans/{PLAN}/reports/highlight.pdf")
+    pdf = download(admin, f"/plans/{PLAN}/reports/highlight.pdf", session)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     published = admin.post(
         f"/plans/{PLAN}/reports/highlight/publish",

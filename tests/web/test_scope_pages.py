@@ -8,6 +8,7 @@ from sqlmodel import select
 from app.core.models import AuditEvent, User, UserBoard
 from app.domain.access import set_board_scope
 from tests.conftest import sign_in
+from tests.report_files import download
 
 OWN = "reduced-offending-2018-21"  # the OMCDB's
 OTHER = "police-and-crime-plan-2021-24"  # the PFCP's
@@ -42,12 +43,17 @@ def test_another_boards_appendix_files_are_refused(app_client, session):
     scope(session, VIEWER, ["OMCDB"])
     sign_in(app_client, "viewer")
     for extension in ("pdf", "csv", "xlsx"):
-        mine = app_client.get(f"/plans/{OWN}/reports/appendix.{extension}?as_at=2019-03-31")
+        mine = download(
+            app_client, f"/plans/{OWN}/reports/appendix.{extension}?as_at=2019-03-31", session
+        )
         assert mine.status_code == 200 and mine.content, extension
         theirs = app_client.get(f"/plans/{OTHER}/reports/appendix.{extension}")
         assert theirs.status_code == 404, extension
         assert "There is no plan called" in theirs.text
     assert app_client.get(f"/plans/{OTHER}/reports/highlight.pdf").status_code == 404
+    # Nor is the state of its files, made or being made.
+    for path in ("appendix.pdf/status", "highlight.docx/status"):
+        assert app_client.get(f"/plans/{OTHER}/reports/{path}").status_code == 404, path
 
 
 def test_another_boards_published_report_is_not_found(app_client, admin_client, session):
