@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.cli.worker import WORKER_NICENESS
 from app.core.models import Action, JobState, Meeting, ReportJob
 from app.domain.cycle import update_deadline
 from app.domain.progress import get_plan
@@ -218,6 +219,10 @@ def test_a_killed_workers_job_is_taken_again_by_another(own_database, tmp_path):
         try:
             # The PDF takes a worker seconds (more in a fresh process): killed in the middle.
             wait_for(lambda: job_state(engine, job_id) == ("running", 1))
+            # Background work yields the processor to the web workers.
+            ours = os.getpriority(os.PRIO_PROCESS, 0)
+            expected = min(19, ours + WORKER_NICENESS)
+            assert os.getpriority(os.PRIO_PROCESS, first.pid) == expected
         finally:
             first.kill()
             first.wait()

@@ -2,6 +2,7 @@
 
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,9 @@ import typer
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.jobs import work
+
+# How much lower a worker's priority is than the web workers' (os.nice).
+WORKER_NICENESS = 10
 
 
 def worker(
@@ -37,6 +41,9 @@ def worker(
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
+    # Background work yields the processor to people waiting on pages: on a server shared
+    # with the web workers, a long PDF must not slow everyone else's requests.
+    os.nice(WORKER_NICENESS)
     typer.echo("Worker started: making report files until stopped.", err=True)
     work(get_engine(), stop=stop, poll_seconds=poll)
     typer.echo("Worker stopped.", err=True)
