@@ -73,6 +73,8 @@ def _plans_of(session: Session, objects) -> set[int]:
                 action_ids.add(obj.action_id)
         elif getattr(obj, "plan_id", None) is not None:
             plans.add(obj.plan_id)
+            if isinstance(obj, Action) and obj.carried_forward_from_id is not None:
+                plans.add(SHARED)  # the plan it came from shows where it went
         else:
             plans.add(SHARED)
     if action_ids:

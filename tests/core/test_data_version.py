@@ -76,3 +76,14 @@ def test_a_session_that_has_written_holds_pending_writes_until_it_commits(sessio
     assert not pending_writes(session)
     plan.title = "Renamed"
     assert pending_writes(session)
+
+
+def test_an_action_carried_forward_moves_the_plan_it_came_from_too(session):
+    old, new = make_plan(session), make_plan(session)
+    origin = make_action(session, old, make_theme(session, old))
+    theme = make_theme(session, new)
+    _commit(session)
+    before = data_version(session, old.id)
+    make_action(session, new, theme, carried_forward_from_id=origin.id)
+    _commit(session)
+    assert data_version(session, old.id) != before  # its page now says where it went
