@@ -11,8 +11,8 @@ rollback, a restore or a downgrade. Until it commits, a session that has written
 ``pending_writes``: what it reads is not yet any version's, so it must not be cached.
 
 Tables that no page or report shows (sign-in sessions, attempts, the audit log, tokens,
-reminders, the report files made from the data) move nothing. A bulk UPDATE or DELETE through
-the session counts as shared.
+reminders, the report files made from the data) move nothing. A bulk INSERT, UPDATE or DELETE
+through the session counts as shared.
 """
 
 import secrets
@@ -94,7 +94,7 @@ def _note_writes(session: Session, _context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_writes(state: ORMExecuteState) -> None:
-    if state.is_update or state.is_delete:
+    if state.is_insert or state.is_update or state.is_delete:
         _pending(state.session).add(SHARED)
 
 

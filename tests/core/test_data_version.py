@@ -87,3 +87,14 @@ def test_an_action_carried_forward_moves_the_plan_it_came_from_too(session):
     make_action(session, new, theme, carried_forward_from_id=origin.id)
     _commit(session)
     assert data_version(session, old.id) != before  # its page now says where it went
+
+
+def test_a_bulk_statement_through_the_session_moves_the_shared_version(session):
+    from sqlalchemy import update
+
+    plan = make_plan(session)
+    _commit(session)
+    before = data_version(session, plan.id)
+    session.execute(update(Organisation).where(Organisation.id == -1).values(name="x"))
+    _commit(session)
+    assert data_version(session, plan.id) != before
