@@ -143,14 +143,19 @@ def read_appendix(
     )
 
 
-def _appendix_page(request, plan, dates, session, user) -> HTMLResponse:
-    report = build_appendix(
+def _readers_appendix(session, plan, dates, user):
+    """The appendix as this reader may see it: other plans named only if they may read them."""
+    return build_appendix(
         session,
         plan,
         dates.as_at,
         since=dates.since,
         plan_ids=readable_plan_ids(session, cookie_principal(user)),
     )
+
+
+def _appendix_page(request, plan, dates, session, user) -> HTMLResponse:
+    report = _readers_appendix(session, plan, dates, user)
     publish_form = None
     if user.role == Role.admin:
         publish_form = Markup(
@@ -188,13 +193,7 @@ def read_appendix_file(
     if extension in JOB_FORMATS:  # made by a worker (app/jobs.py)
         wanted = _appendix_file(session, plan, extension, dates)
         return report_file(request, session, plan, wanted)
-    report = build_appendix(
-        session,
-        plan,
-        dates.as_at,
-        since=dates.since,
-        plan_ids=readable_plan_ids(session, cookie_principal(user)),
-    )
+    report = _readers_appendix(session, plan, dates, user)
     output = FORMATS[extension]
     return Response(
         output.render(report),

@@ -92,10 +92,16 @@ def _dates(plan: Plan, as_at: date | None, since: date | None = None):
         raise HTTPException(400, error.message) from None
 
 
-def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date | None):
+def _chosen_meeting(session: Session, plan: Plan, meeting_id: int | None, as_at: date | None):
+    """The meeting a highlight report is for: the one asked for, else the default at the date."""
     meeting = _plans_meeting(session, plan, meeting_id)
     if meeting is None:
         meeting = default_meeting(session=session, plan=plan, as_at=_dates(plan, as_at).as_at)
+    return meeting
+
+
+def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date | None):
+    meeting = _chosen_meeting(session, plan, meeting_id, as_at)
     return meeting, build_highlight(session, plan, meeting, as_at=as_at)
 
 
@@ -165,9 +171,7 @@ def _highlight_file(session: Session, plan: Plan, extension: str, meeting_id, as
     """The highlight report's file for the meeting chosen as _highlight chooses it."""
     if extension not in JOB_FORMATS:
         raise HTTPException(404, f"The highlight report is not available as '{extension}'.")
-    meeting = _plans_meeting(session, plan, meeting_id)
-    if meeting is None:
-        meeting = default_meeting(session=session, plan=plan, as_at=_dates(plan, as_at).as_at)
+    meeting = _chosen_meeting(session, plan, meeting_id, as_at)
     return highlight_file(plan, extension, meeting=meeting, as_at=as_at)
 
 
