@@ -119,6 +119,18 @@ def board_names(session) -> dict[int, str]:
     return {board.id: board.short_name for board in list_boards(session=session)}
 
 
+def _action_page(session, plan, action, principal, **options):
+    """The action as this principal may see it: other plans named only if they may read them."""
+    return read_action_page(
+        session=session,
+        plan=plan,
+        action=action,
+        user=principal.user,
+        plan_ids=readable_plan_ids(session, principal),
+        **options,
+    )
+
+
 @api_router.get("/plans", response_model=PlanList, tags=["plans"])
 def read_plans(request: Request, session: SessionDep, principal: PrincipalDep, page: PagingDep):
     """The plans this principal may read, in the order they were made, a page at a time."""
@@ -371,13 +383,7 @@ def read_action(
     view = read_plan_view(session=session, plan=plan, as_at=dates.as_at)
     titles = {theme_view.theme.id: theme_view.theme.title for theme_view in view.themes}
     status = next(s for tv in view.themes for s in tv.statuses if s.action.id == action.id)
-    page = read_action_page(
-        session=session,
-        plan=plan,
-        action=action,
-        user=principal.user,
-        plan_ids=readable_plan_ids(session, principal),
-    )
+    page = _action_page(session, plan, action, principal)
     detail = ActionDetail(
         **action_out(status, view, dates.as_at, titles).model_dump(),
         plan=plan.slug,
@@ -425,14 +431,7 @@ def read_updates(
     principal: PrincipalDep,
 ):
     """The action's updates, newest first (viewers: approved ones only, as on its page)."""
-    page = read_action_page(
-        session=session,
-        plan=plan,
-        action=action,
-        user=principal.user,
-        plan_ids=readable_plan_ids(session, principal),
-        limit=None,
-    )
+    page = _action_page(session, plan, action, principal, limit=None)
     updates = UpdateList(
         plan=plan.slug,
         ref=action.ref,
