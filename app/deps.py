@@ -39,8 +39,11 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # own_transaction), so that their slow part holds no lock: signing in checks a password with
 # argon2 (tens of milliseconds), which must not queue every other writer behind it.
 # Trying a failed report file again only queues it (app.jobs.retry_job), in the same way.
+# Publishing renders the report's files (seconds, for a large plan) before it writes.
 WRITES_IN_OWN_TRANSACTIONS = {
     ("POST", "/sign-in"),
+    ("POST", "/plans/{slug}/reports/appendix/publish"),
+    ("POST", "/plans/{slug}/reports/highlight/publish"),
     ("POST", "/plans/{slug}/reports/appendix.{extension}"),
     ("POST", "/plans/{slug}/reports/highlight.{extension}"),
 }
@@ -229,7 +232,7 @@ def get_page_principal(user: CurrentUser) -> Principal:
 PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
-def _readable_plan(session: Session, principal, slug: str) -> Plan:
+def readable_plan(session: Session, principal, slug: str) -> Plan:
     """The one rule for a plan in a path, for pages and the API alike: a plan the principal may
     read (app.domain.access); any other, like one that does not exist, is not found."""
     plan = get_plan(session=session, slug=slug)
@@ -248,7 +251,7 @@ def _action_of(session: Session, plan: Plan, ref: str) -> Action:
 def load_plan(slug: str, session: SessionDep, principal: PagePrincipal) -> Plan:
     """A plan the signed-in person may read (app.domain.access); any other, like one that does
     not exist, is not found: a person scoped to some boards never learns of other boards' plans."""
-    return _readable_plan(session, principal, slug)
+    return readable_plan(session, principal, slug)
 
 
 PlanDep = Annotated[Plan, Depends(load_plan)]
@@ -408,7 +411,7 @@ OfficeWriterDep = Annotated[Principal, Depends(require_office_writer)]
 
 def load_api_plan(slug: str, session: SessionDep, principal: PrincipalDep) -> Plan:
     """A plan the principal may read; any other is not found (its existence is not told)."""
-    return _readable_plan(session, principal, slug)
+    return readable_plan(session, principal, slug)
 
 
 ApiPlanDep = Annotated[Plan, Depends(load_api_plan)]

@@ -14,6 +14,7 @@ from app.core.db import get_engine, new_session
 from app.deps import SignInRequired, sign_in_redirect_path
 from app.web.errors import install_error_handlers
 from app.web.middleware import RequestLimits, SecurityHeaders
+from app.web.page_cache import KeptPages
 from app.web.router import web_router
 
 
@@ -36,6 +37,7 @@ def create_app() -> Plantrack:
     )
     app.state.open_session = new_session
     app.openapi = lambda: openapi_schema(app)
+    app.add_middleware(KeptPages)  # inside RequestLimits: its checks come first
     app.add_middleware(RequestLimits)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api_router, prefix="/api/v1")

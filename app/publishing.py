@@ -38,11 +38,10 @@ def stored_formats(kind: str) -> dict:
     return {name: HIGHLIGHT_FORMATS[name] for name in ("pdf", "docx", "json")}
 
 
-def publish_report(
-    session: Session, *, plan: Plan, meeting: Meeting | None, report: BaseModel, user: User | None
-) -> PublishedReport:
-    """Freeze a report for a meeting; refuses a second report of the same kind for it."""
-    kind = report.kind
+def refuse_second_publication(
+    session: Session, *, plan: Plan, meeting: Meeting | None, kind: str
+) -> None:
+    """PublishError if a report of this kind has been published for the meeting already."""
     existing = session.exec(
         select(PublishedReport).where(
             PublishedReport.plan_id == plan.id,
@@ -56,10 +55,36 @@ def publish_report(
             f"(on {existing.published_at.date().isoformat()}); "
             "published reports cannot be replaced."
         )
-    files = {
+
+
+PublishedFiles = dict[str, tuple[str, bytes]]  # format: (media type, content)
+
+
+def render_published_files(report: BaseModel) -> PublishedFiles:
+    """The files a publication stores, rendered from its model. Slow for a large plan (its PDF
+    takes seconds), and touching no database: a caller renders them before it begins the
+    publication's write transaction, so nobody saving meanwhile waits for the render."""
+    return {
         name: (output.media_type, output.render(report))
-        for name, output in stored_formats(kind).items()
+        for name, output in stored_formats(report.kind).items()
     }
+
+
+def publish_report(
+    session: Session,
+    *,
+    plan: Plan,
+    meeting: Meeting | None,
+    report: BaseModel,
+    user: User | None,
+    files: PublishedFiles | None = None,
+) -> PublishedReport:
+    """Freeze a report for a meeting, with its ``files`` (rendered here when not given);
+    refuses a second report of the same kind for it."""
+    kind = report.kind
+    refuse_second_publication(session, plan=plan, meeting=meeting, kind=kind)
+    if files is None:
+        files = render_published_files(report)
     published = PublishedReport(
         plan_id=plan.id,
         meeting_id=meeting.id if meeting else None,

@@ -47,27 +47,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """uvicorn serving the app on a free loopback port; yields its base URL."""
-    port = free_port()
+def served(command: list[str], database_url: str, port: int, **popen) -> Iterator[str]:
+    """A server started with ``command`` (listening on ``port``), once its /healthz answers;
+    yields its base URL, and stops it afterwards (killed if it will not stop)."""
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ | {"PLANTRACK_DATABASE_URL": database_url},
+        command, cwd=ROOT, env=os.environ | {"PLANTRACK_DATABASE_URL": database_url}, **popen
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -79,12 +63,39 @@ def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start")
+                raise RuntimeError(f"{' '.join(command[1:4])} did not start")
             time.sleep(0.1)
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """uvicorn serving the app on a free loopback port; yields its base URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    with served(command, database_url, port) as base:
+        yield base
 
 
 def signed_in_client(base: str, email: str, password: str) -> httpx.Client:

@@ -101,9 +101,11 @@ def client(viewer):
 class StatementCounter:
     def __init__(self) -> None:
         self.count = 0
+        self.statements: list[str] = []
 
-    def __call__(self, *args, **kwargs) -> None:
+    def __call__(self, _connection, _cursor, statement, *args, **kwargs) -> None:
         self.count += 1
+        self.statements.append(statement)
 
 
 @pytest.fixture

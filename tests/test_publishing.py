@@ -2,18 +2,30 @@
 
 import hashlib
 import io
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
+import app.core.db
 from app import publishing
-from app.core.models import Action, Meeting, PublishedFile, PublishedReport, User
+from app.core.models import (
+    Action,
+    Meeting,
+    Plan,
+    PublishedFile,
+    PublishedReport,
+    StatusUpdate,
+    User,
+)
 from app.domain.progress import get_plan
 from app.domain.updates import UpdateIn, record_update
+from app.main import create_app
 from app.publishing import (
     PublishError,
     compare_reports,
@@ -23,8 +35,11 @@ from app.publishing import (
     published_file,
 )
 from app.reports.appendix import build_appendix
+from app.reports.formats import FORMATS, Format
+from tests.conftest import sign_in
 
 SLUG = "reducing-offending-2015-18"
+UPDATED_PLAN = "reduced-offending-2018-21"  # active, without approval: an update counts at once
 
 
 @pytest.fixture
@@ -359,3 +374,74 @@ def test_the_office_turns_the_public_view_on_and_off(admin, app_client, session)
     assert app_client.get(f"/public/plans/{slug}").status_code == 200
     admin.post(f"/plans/{slug}/public", data={"public": "no", "csrf_token": csrf})
     assert app_client.get(f"/public/plans/{slug}").status_code == 404
+
+
+def test_an_update_saved_while_a_report_is_published_does_not_wait_for_its_files(
+    own_database, monkeypatch
+):
+    """The files are rendered before the publication's write transaction begins: an update
+    saved while the PDF is being made is recorded at once (on SQLite a write transaction holds
+    the whole database, and a large plan's PDF takes seconds), and the publication completes."""
+    url, engine = own_database
+    monkeypatch.setattr(app.core.db, "get_engine", lambda: engine)
+    rendering, saved = threading.Event(), threading.Event()
+    released_by_the_save: list[bool] = []
+    pdf = FORMATS["pdf"]
+
+    def held_render(report):
+        rendering.set()
+        released_by_the_save.append(saved.wait(20))  # False: the update waited for the render
+        return pdf.render(report)
+
+    monkeypatch.setitem(FORMATS, "pdf", Format(pdf.media_type, held_render, pdf.is_text))
+    with Session(engine) as session:
+        ref, version = session.exec(
+            select(Action.ref, Action.version)
+            .join(Plan, Plan.id == Action.plan_id)
+            .where(Plan.slug == UPDATED_PLAN)
+            .order_by(Action.ref)
+        ).first()
+    web = create_app()
+    with TestClient(web) as office, TestClient(web) as lead:
+        office_csrf, lead_csrf = sign_in(office, "admin"), sign_in(lead, "admin")
+        published: list = []
+        publishing_thread = threading.Thread(
+            target=lambda: published.append(
+                office.post(
+                    f"/plans/{SLUG}/reports/appendix/publish",
+                    data={"as_at": "2018-03-31", "csrf_token": office_csrf},
+                    follow_redirects=False,
+                )
+            )
+        )
+        publishing_thread.start()
+        assert rendering.wait(60)
+        update = lead.post(
+            f"/plans/{UPDATED_PLAN}/actions/{ref}/updates",
+            data={
+                "csrf_token": lead_csrf,
+                "version": str(version),
+                "stage": "in_progress",
+                "rag": "amber",
+                "commentary": "Saved while the appendix was being published",
+                "corrective_action": "",
+                "effective_on": "2021-03-31",
+            },
+            follow_redirects=False,
+        )
+        saved.set()
+        publishing_thread.join(120)
+
+    assert update.status_code == 303, update.text[:500]
+    assert released_by_the_save == [True]
+    assert published[0].status_code == 303, published[0].text[:500]
+    with Session(engine) as session:
+        assert session.exec(
+            select(StatusUpdate).where(
+                StatusUpdate.commentary == "Saved while the appendix was being published"
+            )
+        ).one()
+        report = session.exec(select(PublishedReport)).one()
+        assert published[0].headers["location"] == f"/published/{report.id}"
+        formats = set(session.exec(select(PublishedFile.format)))
+        assert formats == {"pdf", "docx", "xlsx", "csv", "json"}

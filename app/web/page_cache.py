@@ -1,13 +1,18 @@
 """Report pages cached by data version: the dashboard, the appendix and the highlight report.
 
 A page is kept, in this process's memory, under everything that can change what it shows: the
-path and query, whether HTMX asked for a fragment, the as-at and since dates the request
-resolved to (today's date, when none was given), the reader's role and board scope (and, for an
-editor, who they are: their own actions carry links), and the plan's data version
-(app.core.data_version), which moves with every committed write the page could show. A hit
-costs the sign-in lookup, the plan, the version (one small query) and the send, and is right
-with any number of workers: each keeps its own copies, and every copy names the version it
+path and query, whether HTMX asked for a fragment, today's date (what a page shows when no date
+is asked for: app.domain.as_at reads every default from it), the reader's role and board scope
+(and, for an editor, who they are: their own actions carry links), and the plan's data version
+(app.core.data_version), which moves with every committed write the page could show. The copies
+are right with any number of workers: each keeps its own, and every copy names the version it
 shows.
+
+A kept page is served before routing (KeptPages, below): the sign-in lookup, the plan-in-a-path
+rule (app.deps.readable_plan), the version (one small query) and the send, in one trip to a
+worker thread. Anything else, a page not kept yet included, goes on to the route, which renders
+and keeps it. Only a route's 200 is kept, so a hit answers only a request the route answered
+with that very page: same path and query, same day, same reader's scope, same data.
 
 What belongs to the person alone is not part of the kept page: the page is rendered with a
 stand-in name and CSRF token, which each request swaps for its own. A session that has written
@@ -15,6 +20,7 @@ and not yet committed is never served from, nor stored in, the cache: what it re
 version's yet.
 """
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -23,13 +29,18 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from fastapi import Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.data_version import data_version, pending_writes
 from app.core.models import Role, User
-from app.domain.access import scoped_board_ids
+from app.deps import cookie_name, readable_plan
+from app.domain.access import cookie_principal, scoped_board_ids
+from app.domain.auth import SESSION_COOKIE, load_session
 
 MAX_BYTES = 64 * 1024 * 1024
 _NAME = "plantrack-name-" + secrets.token_hex(8)
@@ -98,14 +109,12 @@ class PageCache:
 pages = PageCache()
 
 
-def _key(
-    request: Request, session: Session, user: User, plan_id: int, dates: tuple[date | None, ...]
-) -> Hashable:
+def _key(request: Request, session: Session, user: User, plan_id: int) -> Hashable:
     return (
         request.url.path,
         tuple(sorted(request.query_params.multi_items())),
         request.headers.get("HX-Request") == "true",
-        dates,
+        date.today(),
         user.role,
         scoped_board_ids(session, user),
         user.id if user.role == Role.editor else None,
@@ -128,11 +137,10 @@ def _render_as_stand_in(request: Request, user: User, render: Callable[[], Respo
             state.csrf_token = token
 
 
-def _personal(kept: _Kept, request: Request, user: User) -> HTMLResponse:
-    body = kept.body.replace(_NAME, escape(user.display_name))
-    token = getattr(request.state, "csrf_token", None)
-    if token is not None:
-        body = body.replace(_CSRF, escape(token))
+def _personal(kept: _Kept, display_name: str, csrf_token: str | None) -> HTMLResponse:
+    body = kept.body.replace(_NAME, escape(display_name))
+    if csrf_token is not None:
+        body = body.replace(_CSRF, escape(csrf_token))
     response = HTMLResponse(body)
     for name, value in kept.headers:
         response.headers[name] = value
@@ -144,14 +152,13 @@ def cached_page(
     session: Session,
     *,
     plan_id: int,
-    dates: tuple[date | None, ...],
     render: Callable[[], Response],
 ) -> Response:
     """The page ``render`` makes, from the cache when this version of it was made before."""
     user = request.state.user
     if pending_writes(session):
         return render()
-    key = _key(request, session, user, plan_id, dates)
+    key = _key(request, session, user, plan_id)
     kept = pages.get(key)
     if kept is None:
         response = _render_as_stand_in(request, user, render)
@@ -164,4 +171,57 @@ def cached_page(
             ),
         )
         pages.put(key, kept)
-    return _personal(kept, request, user)
+    return _personal(kept, user.display_name, getattr(request.state, "csrf_token", None))
+
+
+# --- Served before routing ------------------------------------------------------------------
+
+_kept_paths: list[re.Pattern[str]] = []
+
+
+def kept_page(router: APIRouter, path: str):
+    """``router.get(path)`` for a page whose handler answers through cached_page: its kept
+    copies are then served before routing. The path must name the plan as {slug}."""
+    _kept_paths.append(compile_path(path)[0])
+    return router.get(path)
+
+
+def _kept_response(scope: Scope, open_session: Callable[[], Session], slug: str) -> Response | None:
+    """The kept page for this request, or None: the route must answer."""
+    request = Request(scope)
+    with open_session() as session:
+        signed_in = load_session(session, request.cookies.get(cookie_name(SESSION_COOKIE)))
+        if signed_in is None:
+            return None
+        user = signed_in.user
+        try:
+            plan = readable_plan(session, cookie_principal(user), slug)
+        except HTTPException:
+            return None
+        kept = pages.get(_key(request, session, user, plan.id))
+        if kept is None:
+            return None
+        return _personal(kept, user.display_name, signed_in.auth_session.csrf_token)
+
+
+class KeptPages:
+    """ASGI middleware: a GET for a kept page is answered from the cache, before routing and
+    dependencies; everything else goes on to the app unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            for pattern in _kept_paths:
+                match = pattern.match(scope["path"])
+                if match is not None:
+                    open_session = scope["app"].state.open_session
+                    response = await run_in_threadpool(
+                        _kept_response, scope, open_session, match["slug"]
+                    )
+                    if response is not None:
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)

@@ -18,7 +18,7 @@ from app.jobs import JOB_FORMATS, appendix_file
 from app.reports.appendix import build_appendix
 from app.reports.formats import FORMATS, file_name
 from app.reports.render_html import render_html
-from app.web.page_cache import cached_page
+from app.web.page_cache import cached_page, kept_page
 from app.web.report_files import file_status, report_file, retry_file
 from app.web.templating import templates
 
@@ -43,7 +43,7 @@ def _int_or_none(value: str | None) -> int | None:
         raise HTTPException(400, f"'{value}' is not a valid choice for a filter.") from None
 
 
-@router.get("/plans/{slug}")
+@kept_page(router, "/plans/{slug}")
 def read_plan(
     request: Request,
     plan: PlanDep,
@@ -74,9 +74,7 @@ def read_plan(
             overdue,
         )
 
-    return cached_page(
-        request, session, plan_id=plan.id, dates=(dates.as_at, dates.since), render=render
-    )
+    return cached_page(request, session, plan_id=plan.id, render=render)
 
 
 def _plan_page(
@@ -126,7 +124,7 @@ def _plan_page(
 # --- The appendix --------------------------------------------------------------------------
 
 
-@router.get("/plans/{slug}/reports/appendix")
+@kept_page(router, "/plans/{slug}/reports/appendix")
 def read_appendix(
     request: Request,
     plan: PlanDep,
@@ -138,7 +136,6 @@ def read_appendix(
         request,
         session,
         plan_id=plan.id,
-        dates=(dates.as_at, dates.since),
         render=lambda: _appendix_page(request, plan, dates, session, user),
     )
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
+from app.core.db import own_transaction
 from app.core.models import Meeting, Plan, PublishedReport
 from app.deps import (
     AdminUser,
@@ -47,13 +48,15 @@ from app.publishing import (
     previous_published,
     publish_report,
     published_file,
+    refuse_second_publication,
+    render_published_files,
 )
 from app.reports.appendix import build_appendix
 from app.reports.highlight import build_highlight, with_edited_text
 from app.reports.highlight_formats import HIGHLIGHT_FORMATS, render_highlight_html
 from app.reports.render_html import render_html
 from app.web.forms import parse_iso_date
-from app.web.page_cache import cached_page
+from app.web.page_cache import cached_page, kept_page
 from app.web.report_files import file_status, report_file, retry_file
 from app.web.templating import templates
 
@@ -105,7 +108,7 @@ def _highlight(session: Session, plan: Plan, meeting_id: int | None, as_at: date
     return meeting, build_highlight(session, plan, meeting, as_at=as_at)
 
 
-@router.get("/plans/{slug}/reports/highlight")
+@kept_page(router, "/plans/{slug}/reports/highlight")
 def read_highlight(
     request: Request,
     plan: PlanDep,
@@ -119,7 +122,6 @@ def read_highlight(
         request,
         session,
         plan_id=plan.id,
-        dates=(as_at, _dates(plan, as_at).as_at),  # with no date given, today's decides
         render=lambda: _highlight_page(request, plan, session, user, meeting, as_at),
     )
 
@@ -205,8 +207,16 @@ def retry_highlight_file(
 
 
 def _publish(session: Session, *, plan: Plan, meeting: Meeting | None, report, user):
+    """The files first, in the request's read transaction: a large plan's PDF takes seconds, and
+    on SQLite a write transaction holds the whole database. Then the publication, in a short
+    write transaction of its own (these routes are in app.deps.WRITES_IN_OWN_TRANSACTIONS)."""
     try:
-        published = publish_report(session, plan=plan, meeting=meeting, report=report, user=user)
+        refuse_second_publication(session, plan=plan, meeting=meeting, kind=report.kind)
+        files = render_published_files(report)
+        with own_transaction(session) as own:
+            published = publish_report(
+                own, plan=plan, meeting=meeting, report=report, user=user, files=files
+            )
     except PublishError as error:
         raise HTTPException(409, str(error)) from None
     return RedirectResponse(f"/published/{published.id}", status_code=303)
