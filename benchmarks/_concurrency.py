@@ -75,11 +75,9 @@ def served(command: list[str], database_url: str, port: int, **popen) -> Iterato
             server.wait(timeout=30)
 
 
-@contextmanager
-def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """uvicorn serving the app on a free loopback port; yields its base URL."""
-    port = free_port()
-    command = [
+def uvicorn_command(port: int, *options: str) -> list[str]:
+    """The command that serves the app with uvicorn on a loopback port."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -89,11 +87,15 @@ def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
+        *options,
     ]
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """uvicorn serving the app on a free loopback port; yields its base URL."""
+    port = free_port()
+    command = uvicorn_command(port, "--workers", str(workers), "--log-level", "warning")
     with served(command, database_url, port) as base:
         yield base
 

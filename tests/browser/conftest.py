@@ -12,7 +12,6 @@ loudly in CI (CI set), where they must run.
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks._concurrency import uvicorn_command
 from tests.browser.helpers import sign_in_through_page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -132,17 +132,7 @@ def server(tmp_path_factory, identity_provider) -> Iterator[Server]:
     log_path = directory / "uvicorn.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        uvicorn_command(port),
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

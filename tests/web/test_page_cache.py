@@ -150,6 +150,18 @@ def _route_refuses(app) -> None:
     app.dependency_overrides[load_plan] = refuse
 
 
+def _kept_for_the_office(session, path: str) -> TestClient:
+    """The office's client, once ``path`` is kept and served from the cache alone."""
+    pages.clear()
+    app = app_using(session)
+    reader = TestClient(app, raise_server_exceptions=False)
+    sign_in(reader, "admin")
+    assert reader.get(path).status_code == 200
+    _route_refuses(app)
+    assert reader.get(path).status_code == 200
+    return reader
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_a_kept_page_is_served_before_routing_in_three_small_statements(
     session, path, count_statements
@@ -228,13 +240,7 @@ def test_a_reader_scoped_away_from_the_plan_is_not_served_its_kept_page(session)
 
 def test_a_page_kept_today_is_not_served_tomorrow(session, monkeypatch):
     """With no date asked for, a page shows the plan as at today: tomorrow it is made again."""
-    pages.clear()
-    app = app_using(session)
-    reader = TestClient(app, raise_server_exceptions=False)
-    sign_in(reader, "admin")
-    assert reader.get(PAGES[2]).status_code == 200
-    _route_refuses(app)
-    assert reader.get(PAGES[2]).status_code == 200
+    reader = _kept_for_the_office(session, PAGES[2])
 
     class Tomorrow(date):
         @classmethod
@@ -246,13 +252,7 @@ def test_a_page_kept_today_is_not_served_tomorrow(session, monkeypatch):
 
 
 def test_only_a_get_is_answered_from_the_kept_pages(session):
-    pages.clear()
-    app = app_using(session)
-    reader = TestClient(app, raise_server_exceptions=False)
-    sign_in(reader, "admin")
-    assert reader.get(PAGES[0]).status_code == 200
-    _route_refuses(app)
-    assert reader.get(PAGES[0]).status_code == 200
+    reader = _kept_for_the_office(session, PAGES[0])
     assert reader.head(PAGES[0]).status_code == 405  # routed: the page answers GET alone
     nul = reader.get(PAGES[0] + "?as_at=%00")
     assert nul.status_code == 400  # the edge's checks come first
